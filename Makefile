@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build the module (against KDIR) and the userspace tools (CMake)
+# make check      run every test (unit tests, then the cluster selftests in QEMU)
+# make demo       boot a 3-node virtual cluster and show shmnic working
+# make bench      benchmarks: shml0 against virtio-net, and the userspace ring
+# make deps       install the Debian packages the above need (run as root)
+
+# The kernel the module is built for and the harness boots: the newest
+# Debian kernel whose headers and image are both installed.
+KVER  ?= $(shell scripts/kver)
+KDIR  ?= /lib/modules/$(KVER)/build
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+
+export KVER
+
+.PHONY: all module tools deps check unit-check cluster-check demo bench clean
+
+all: module tools
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+tools:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	scripts/install-deps
+
+unit-check: tools
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+cluster-check: all
+	selftests/cluster/run_all
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit-check
+	$(MAKE) cluster-check
+
+demo: deps
+	$(MAKE) all
+	qemu/demo
+
+bench: deps
+	$(MAKE) all
+	tools/bench/run
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	rm -rf $(BUILD)

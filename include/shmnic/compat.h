@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Portability shim: lets the shared-memory ABI and ring algorithms in
+ * include/shmnic/ compile as kernel C and as userspace C++20 (tests, fuzzers,
+ * benchmarks). Only what those headers use is provided.
+ */
+#ifndef _SHMNIC_COMPAT_H
+#define _SHMNIC_COMPAT_H
+
+#ifdef __KERNEL__
+
+#include <linux/types.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/build_bug.h>
+#include <linux/atomic.h>
+#include <asm/barrier.h>
+
+#define SHMNIC_STATIC_ASSERT(e) static_assert(e, #e)
+
+static inline u32 shmnic_cmpxchg32(u32 *p, u32 old, u32 val)
+{
+	return cmpxchg(p, old, val);
+}
+
+#else /* userspace, C or C++ */
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include <errno.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+#ifndef likely
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#endif
+
+#ifdef __cplusplus
+#define SHMNIC_STATIC_ASSERT(e) static_assert(e, #e)
+#else
+#define SHMNIC_STATIC_ASSERT(e) _Static_assert(e, #e)
+#endif
+
+static inline u32 shmnic_cmpxchg32(u32 *p, u32 old, u32 val)
+{
+	__atomic_compare_exchange_n(p, &old, val, 0, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return old;
+}
+
+#endif /* __KERNEL__ */
+
+#endif /* _SHMNIC_COMPAT_H */

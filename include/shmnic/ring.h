@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shmnic ring algorithms: the pair ring (one sender, one receiver) and the
+ * broadcast "ticker tape" ring (writers serialised by a lock word, readers
+ * never block writers).
+ *
+ * A struct shmnic_ring is a node's private view of one ring: pointers into the
+ * region plus the index this node owns (producer index for a sender, consumer
+ * index or read cursor for a receiver). The private index is the truth; the
+ * copy in shared memory is only ever written, never read back, by its owner.
+ *
+ * Everything read from the region is hostile input: each shared word is read
+ * once into a local, then bounded before use. No function here can be made
+ * to access memory outside the ring by the contents of the region.
+ */
+#ifndef _SHMNIC_RING_H
+#define _SHMNIC_RING_H
+
+#include "layout.h"
+
+struct shmnic_ring {
+	struct shmnic_ring_tx *tx;	/* pair rings */
+	struct shmnic_ring_rx *rx;	/* pair rings */
+	struct shmnic_bcast_hdr *bc;	/* broadcast rings */
+	struct shmnic_desc *desc;
+	u8 *bufs;
+	u32 slots;			/* power of two */
+	u32 buf_size;
+	u32 idx;			/* this node's index (see above) */
+	u32 kick;			/* sender: kick_ack; receiver: kick_req */
+	u32 space;			/* sender: space_req; receiver: space_ack */
+};
+
+/* A frame found by a receiver, from its (validated) first descriptor. */
+struct shmnic_frame {
+	u32 total_len;
+	u16 nslots;
+	u16 flags;		/* SHMNIC_DESC_CTRL or 0 */
+	u16 src;		/* broadcast rings: sending node, < max_nodes */
+	struct shmnic_meta meta;
+};
+
+static inline void shmnic_ring_init_pair(struct shmnic_ring *r, void *ring,
+					 const struct shmnic_layout *l)
+{
+	struct shmnic_ring_hdr *h = (struct shmnic_ring_hdr *)ring;
+
+	memset(r, 0, sizeof(*r));
+	r->tx = &h->tx;
+	r->rx = &h->rx;
+	r->desc = (struct shmnic_desc *)((u8 *)ring + l->ring_desc_off);
+	r->bufs = (u8 *)ring + l->ring_buf_off;
+	r->slots = l->g.ring_slots;
+	r->buf_size = l->g.buf_size;
+}
+
+static inline void shmnic_ring_init_bcast(struct shmnic_ring *r, void *ring,
+					  const struct shmnic_layout *l)
+{
+	memset(r, 0, sizeof(*r));
+	r->bc = (struct shmnic_bcast_hdr *)ring;
+	r->desc = (struct shmnic_desc *)((u8 *)ring + l->bcast_desc_off);
+	r->bufs = (u8 *)ring + l->bcast_buf_off;
+	r->slots = l->g.bcast_slots;
+	r->buf_size = l->g.buf_size;
+}
+
+static inline struct shmnic_desc *shmnic_slot_desc(const struct shmnic_ring *r,
+						   u32 i)
+{
+	return &r->desc[i & (r->slots - 1)];
+}
+
+static inline u8 *shmnic_slot_buf(const struct shmnic_ring *r, u32 i)
+{
+	return r->bufs + (u64)(i & (r->slots - 1)) * r->buf_size;
+}
+
+/*
+ * Fill the descriptors of a frame of @len bytes written at slots
+ * @first .. @first + nslots - 1, each slot full but the last.
+ */
+static inline u32 shmnic_fill_descs(struct shmnic_ring *r, u32 first, u32 len,
+				    u16 flags, u16 src,
+				    const struct shmnic_meta *meta)
+{
+	u32 n = shmnic_frame_slots(len, r->buf_size);
+	u32 i, left = len;
+
+	for (i = 0; i < n; i++) {
+		struct shmnic_desc *d = shmnic_slot_desc(r, first + i);
+		u32 chunk = left < r->buf_size ? left : r->buf_size;
+
+		d->len = chunk;
+		d->off = 0;
+		d->flags = (flags & SHMNIC_DESC_CTRL) |
+			   (i + 1 < n ? SHMNIC_DESC_MORE : 0);
+		d->src = src;
+		if (i == 0) {
+			d->total_len = len;
+			d->nslots = (u16)n;
+			if (meta)
+				d->meta = *meta;
+			else
+				memset(&d->meta, 0, sizeof(d->meta));
+		} else {
+			d->total_len = 0;
+			d->nslots = 0;
+		}
+		left -= chunk;
+	}
+	return n;
+}
+
+/*
+ * Validate a first descriptor copied out of the region. @avail bounds the
+ * slots the frame may span.
+ */
+static inline int shmnic_check_first(const struct shmnic_desc *d, u32 avail,
+				     u32 buf_size, struct shmnic_frame *f)
+{
+	u32 n = d->nslots;
+
+	if (d->total_len == 0 || d->total_len > SHMNIC_MAX_FRAME ||
+	    d->flags & ~SHMNIC_DESC_FLAGS)
+		return -EBADMSG;
+	if (n < shmnic_frame_slots(d->total_len, buf_size) ||
+	    n > SHMNIC_MAX_CHAIN || n > avail)
+		return -EBADMSG;
+	if (!(d->flags & SHMNIC_DESC_MORE) != (n == 1))
+		return -EBADMSG;
+	f->total_len = d->total_len;
+	f->nslots = (u16)n;
+	f->flags = d->flags & SHMNIC_DESC_CTRL;
+	f->src = d->src;
+	f->meta = d->meta;
+	return 0;
+}
+
+/*
+ * Copy the frame @f starting at slot @first into @dst (room for
+ * f->total_len bytes). Each descriptor is read once and bounded by the slot
+ * buffer and by what is left of the frame. Returns 0 or -EBADMSG.
+ */
+static inline int shmnic_copy_frame(const struct shmnic_ring *r, u32 first,
+				    const struct shmnic_frame *f, u8 *dst)
+{
+	u32 copied = 0, i;
+
+	for (i = 0; i < f->nslots; i++) {
+		const struct shmnic_desc *d = shmnic_slot_desc(r, first + i);
+		u32 len = READ_ONCE(d->len);
+		u32 off = READ_ONCE(d->off);
+		u32 more = READ_ONCE(d->flags) & SHMNIC_DESC_MORE;
+
+		if (off > r->buf_size || len > r->buf_size - off ||
+		    len > f->total_len - copied)
+			return -EBADMSG;
+		if (!more != (i + 1 == f->nslots))
+			return -EBADMSG;
+		memcpy(dst + copied, shmnic_slot_buf(r, first + i) + off, len);
+		copied += len;
+	}
+	return copied == f->total_len ? 0 : -EBADMSG;
+}
+
+/* --- Pair rings: sender side ------------------------------------------- */
+
+/*
+ * Free slots for the sender, or -EPIPE when the receiver's index is
+ * impossible (corrupt region or a receiver that went away and came back).
+ */
+static inline int shmnic_tx_room(const struct shmnic_ring *r)
+{
+	u32 cons = smp_load_acquire(&r->rx->cons);
+	u32 used = r->idx - cons;
+
+	if (used > r->slots)
+		return -EPIPE;
+	return (int)(r->slots - used);
+}
+
+/* Buffer of the @i-th slot of the frame being written. */
+static inline u8 *shmnic_tx_buf(const struct shmnic_ring *r, u32 i)
+{
+	return shmnic_slot_buf(r, r->idx + i);
+}
+
+/*
+ * Publish a frame of @len bytes whose data the caller wrote into
+ * shmnic_tx_buf(r, 0 .. n - 1), after checking shmnic_tx_room().
+ */
+static inline void shmnic_tx_publish(struct shmnic_ring *r, u32 len, u16 flags,
+				     const struct shmnic_meta *meta)
+{
+	r->idx += shmnic_fill_descs(r, r->idx, len, flags, 0, meta);
+	smp_store_release(&r->tx->prod, r->idx);
+}
+
+/* Write and publish a frame held in one buffer. Returns 0 or -ENOSPC. */
+static inline int shmnic_tx_put(struct shmnic_ring *r, const void *data,
+				u32 len, u16 flags,
+				const struct shmnic_meta *meta)
+{
+	u32 n = shmnic_frame_slots(len, r->buf_size), i, off = 0;
+	int room = shmnic_tx_room(r);
+
+	if (room < 0)
+		return room;
+	if ((u32)room < n)
+		return -ENOSPC;
+	for (i = 0; i < n; i++) {
+		u32 chunk = len - off < r->buf_size ? len - off : r->buf_size;
+
+		memcpy(shmnic_tx_buf(r, i), (const u8 *)data + off, chunk);
+		off += chunk;
+	}
+	shmnic_tx_publish(r, len, flags, meta);
+	return 0;
+}
+
+/*
+ * Does the receiver want a doorbell? Call after publishing, with a full
+ * barrier between the publish and this read. Answers each request once.
+ */
+static inline int shmnic_tx_kick_needed(struct shmnic_ring *r)
+{
+	u32 req = READ_ONCE(r->rx->kick_req);
+
+	if (req == r->kick)
+		return 0;
+	r->kick = req;
+	WRITE_ONCE(r->tx->kick_ack, req);
+	return 1;
+}
+
+/*
+ * (Re)connect the sending side to a receiver that set the ring up with
+ * epoch @rx_epoch. Keeps the producer index when it is consistent with the
+ * receiver's, so a receiver still draining is not confused.
+ */
+static inline void shmnic_tx_connect(struct shmnic_ring *r, u32 tx_epoch,
+				     u32 rx_epoch, u32 old_prod)
+{
+	u32 cons = READ_ONCE(r->rx->cons);
+
+	WRITE_ONCE(r->tx->rx_epoch, 0);
+	smp_wmb();
+	r->idx = (u32)(old_prod - cons) <= r->slots ? old_prod : cons;
+	/* Treat the receiver's current request as unanswered: kick once. */
+	r->kick = READ_ONCE(r->rx->kick_req) - 1;
+	r->space = 0;
+	WRITE_ONCE(r->tx->prod, r->idx);
+	WRITE_ONCE(r->tx->kick_ack, r->kick);
+	WRITE_ONCE(r->tx->space_req, 0);
+	WRITE_ONCE(r->tx->tx_epoch, tx_epoch);
+	smp_wmb();
+	WRITE_ONCE(r->tx->rx_epoch, rx_epoch);
+}
+
+/* --- Pair rings: receiver side ----------------------------------------- */
+
+/* Set up the receiving side with this node's @epoch: the ring is empty. */
+static inline void shmnic_rx_setup(struct shmnic_ring *r, u32 epoch)
+{
+	WRITE_ONCE(r->rx->rx_epoch, 0);
+	smp_wmb();
+	r->idx = READ_ONCE(r->tx->prod);
+	r->kick = 0;
+	r->space = READ_ONCE(r->tx->space_req);
+	WRITE_ONCE(r->rx->cons, r->idx);
+	WRITE_ONCE(r->rx->kick_req, 0);
+	WRITE_ONCE(r->rx->space_ack, r->space);
+	smp_wmb();
+	WRITE_ONCE(r->rx->rx_epoch, epoch);
+}
+
+/* Slots published and not yet consumed, or -EPROTO if impossible. */
+static inline int shmnic_rx_avail(const struct shmnic_ring *r)
+{
+	u32 avail = smp_load_acquire(&r->tx->prod) - r->idx;
+
+	if (avail > r->slots)
+		return -EPROTO;
+	return (int)avail;
+}
+
+/*
+ * Look at the next frame. Returns 0 with @f filled, -EAGAIN when the ring is
+ * empty, -EPROTO when its indices are corrupt, -EBADMSG when the frame's
+ * first descriptor is invalid (the caller resets the ring).
+ */
+static inline int shmnic_rx_peek(const struct shmnic_ring *r,
+				 struct shmnic_frame *f)
+{
+	struct shmnic_desc d;
+	int avail = shmnic_rx_avail(r);
+
+	if (avail <= 0)
+		return avail ? avail : -EAGAIN;
+	memcpy(&d, shmnic_slot_desc(r, r->idx), sizeof(d));
+	return shmnic_check_first(&d, (u32)avail, r->buf_size, f);
+}
+
+static inline int shmnic_rx_copy(const struct shmnic_ring *r,
+				 const struct shmnic_frame *f, u8 *dst)
+{
+	return shmnic_copy_frame(r, r->idx, f, dst);
+}
+
+/* Give the slots of frame @f back to the sender. */
+static inline void shmnic_rx_consume(struct shmnic_ring *r,
+				     const struct shmnic_frame *f)
+{
+	r->idx += f->nslots;
+	smp_store_release(&r->rx->cons, r->idx);
+}
+
+/* Drop everything pending: used after the ring was found corrupt. */
+static inline void shmnic_rx_reset(struct shmnic_ring *r)
+{
+	r->idx = READ_ONCE(r->tx->prod);
+	smp_store_release(&r->rx->cons, r->idx);
+}
+
+/*
+ * Ask the sender for a doorbell on the next frame, unless that request is
+ * already outstanding. The caller then re-checks the ring (full barrier
+ * first) to close the race with a sender that published meanwhile.
+ */
+static inline void shmnic_rx_arm(struct shmnic_ring *r)
+{
+	if (READ_ONCE(r->tx->kick_ack) != r->kick)
+		return;
+	r->kick++;
+	WRITE_ONCE(r->rx->kick_req, r->kick);
+}
+
+/*
+ * Is the sender waiting for room? Answers each request once; the caller
+ * rings the sender's doorbell when this returns true.
+ */
+static inline int shmnic_rx_space_wanted(struct shmnic_ring *r)
+{
+	u32 req = READ_ONCE(r->tx->space_req);
+
+	if (req == r->space)
+		return 0;
+	r->space = req;
+	WRITE_ONCE(r->rx->space_ack, req);
+	return 1;
+}
+
+/* Sender: ask for a doorbell when the receiver frees slots. */
+static inline void shmnic_tx_want_space(struct shmnic_ring *r)
+{
+	r->space++;
+	WRITE_ONCE(r->tx->space_req, r->space);
+}
+
+/* --- Broadcast ring ------------------------------------------------------ */
+
+static inline int shmnic_bc_trylock(struct shmnic_ring *r, u32 me)
+{
+	return shmnic_cmpxchg32(&r->bc->lock, 0, me + 1) == 0;
+}
+
+static inline void shmnic_bc_unlock(struct shmnic_ring *r, u32 me)
+{
+	shmnic_cmpxchg32(&r->bc->lock, me + 1, 0);
+}
+
+/* Break a lock still held by @holder_word (its raw value). */
+static inline int shmnic_bc_break(struct shmnic_ring *r, u32 holder_word)
+{
+	return holder_word &&
+	       shmnic_cmpxchg32(&r->bc->lock, holder_word, 0) == holder_word;
+}
+
+/*
+ * Writing a broadcast frame, with the lock held: shmnic_bc_begin() returns
+ * the first slot and invalidates the slots (seq 0) so that a lapped reader
+ * copying one of them notices; the caller fills shmnic_slot_buf(r, w + i)
+ * for each of the shmnic_frame_slots(len) slots; shmnic_bc_publish() writes
+ * the descriptors, the sequence numbers and the write index.
+ */
+static inline u32 shmnic_bc_begin(struct shmnic_ring *r, u32 len)
+{
+	u32 w = READ_ONCE(r->bc->widx);
+	u32 n = shmnic_frame_slots(len, r->buf_size), i;
+
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(shmnic_slot_desc(r, w + i)->seq, 0);
+	smp_wmb();
+	return w;
+}
+
+static inline void shmnic_bc_publish(struct shmnic_ring *r, u32 w, u32 me,
+				     u32 len, u16 flags,
+				     const struct shmnic_meta *meta)
+{
+	u32 n = shmnic_fill_descs(r, w, len, flags, (u16)me, meta), i;
+
+	smp_wmb();
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(shmnic_slot_desc(r, w + i)->seq, w + i + 1);
+	smp_store_release(&r->bc->widx, w + n);
+}
+
+/* Write a frame held in one buffer; the caller holds the lock. */
+static inline void shmnic_bc_write(struct shmnic_ring *r, u32 me,
+				   const void *data, u32 len, u16 flags,
+				   const struct shmnic_meta *meta)
+{
+	u32 w = shmnic_bc_begin(r, len);
+	u32 n = shmnic_frame_slots(len, r->buf_size), i, off = 0;
+
+	for (i = 0; i < n; i++) {
+		u32 chunk = len - off < r->buf_size ? len - off : r->buf_size;
+
+		memcpy(shmnic_slot_buf(r, w + i), (const u8 *)data + off,
+		       chunk);
+		off += chunk;
+	}
+	shmnic_bc_publish(r, w, me, len, flags, meta);
+}
+
+/* Start reading at the current write index (nothing old is delivered). */
+static inline void shmnic_bc_reader_init(struct shmnic_ring *r)
+{
+	r->idx = smp_load_acquire(&r->bc->widx);
+}
+
+/*
+ * Look at the next broadcast frame. Returns 0 with @f filled; -EAGAIN when
+ * there is nothing new; -ESTALE when the reader was lapped or the slot is
+ * being rewritten: @lost is increased by the slots skipped and the cursor
+ * moved to the write index; -EBADMSG for an invalid descriptor (the cursor
+ * is moved to the write index too).
+ */
+static inline int shmnic_bc_peek(struct shmnic_ring *r, u32 max_nodes,
+				 struct shmnic_frame *f, u64 *lost)
+{
+	u32 w = smp_load_acquire(&r->bc->widx);
+	u32 avail = w - r->idx;
+	struct shmnic_desc d;
+	u32 seq;
+
+	if (!avail)
+		return -EAGAIN;
+	if (avail > r->slots)
+		goto stale;
+	seq = smp_load_acquire(&shmnic_slot_desc(r, r->idx)->seq);
+	if (seq != r->idx + 1)
+		goto stale;
+	memcpy(&d, shmnic_slot_desc(r, r->idx), sizeof(d));
+	if (shmnic_check_first(&d, avail, r->buf_size, f) ||
+	    d.src >= max_nodes) {
+		r->idx = w;
+		return -EBADMSG;
+	}
+	return 0;
+stale:
+	*lost += avail;
+	r->idx = w;
+	return -ESTALE;
+}
+
+/*
+ * Copy frame @f into @dst and advance the cursor. Returns 0, or -ESTALE
+ * when a writer overwrote a slot while it was copied (the copy is garbage
+ * and the cursor was moved on), or -EBADMSG.
+ */
+static inline int shmnic_bc_copy(struct shmnic_ring *r,
+				 const struct shmnic_frame *f, u8 *dst,
+				 u64 *lost)
+{
+	int err = shmnic_copy_frame(r, r->idx, f, dst);
+	u32 i;
+
+	smp_rmb();
+	for (i = 0; i < f->nslots; i++) {
+		if (READ_ONCE(shmnic_slot_desc(r, r->idx + i)->seq) !=
+		    r->idx + i + 1) {
+			*lost += f->nslots;
+			r->idx = smp_load_acquire(&r->bc->widx);
+			return -ESTALE;
+		}
+	}
+	r->idx += f->nslots;
+	return err;
+}
+
+#endif /* _SHMNIC_RING_H */
