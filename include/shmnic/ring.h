@@ -138,27 +138,45 @@ static inline int shmnic_check_first(const struct shmnic_desc *d, u32 avail,
 }
 
 /*
+ * Slot @i of frame @f, which starts at slot @first, after @copied bytes of
+ * the frame: checks its descriptor (read once) against the slot buffer and
+ * what is left of the frame, and points @data and @len at its bytes.
+ * Returns 0 or -EBADMSG. Walk i = 0 .. f->nslots - 1, then check that the
+ * bytes add up to f->total_len.
+ */
+static inline int shmnic_frame_chunk(const struct shmnic_ring *r, u32 first,
+				     const struct shmnic_frame *f, u32 i,
+				     u32 copied, const u8 **data, u32 *len)
+{
+	const struct shmnic_desc *d = shmnic_slot_desc(r, first + i);
+	u32 l = READ_ONCE(d->len);
+	u32 off = READ_ONCE(d->off);
+	u32 more = READ_ONCE(d->flags) & SHMNIC_DESC_MORE;
+
+	if (off > r->buf_size || l > r->buf_size - off ||
+	    l > f->total_len - copied)
+		return -EBADMSG;
+	if (!more != (i + 1 == f->nslots))
+		return -EBADMSG;
+	*data = shmnic_slot_buf(r, first + i) + off;
+	*len = l;
+	return 0;
+}
+
+/*
  * Copy the frame @f starting at slot @first into @dst (room for
- * f->total_len bytes). Each descriptor is read once and bounded by the slot
- * buffer and by what is left of the frame. Returns 0 or -EBADMSG.
+ * f->total_len bytes). Returns 0 or -EBADMSG.
  */
 static inline int shmnic_copy_frame(const struct shmnic_ring *r, u32 first,
 				    const struct shmnic_frame *f, u8 *dst)
 {
-	u32 copied = 0, i;
+	u32 copied = 0, i, len;
+	const u8 *data;
 
 	for (i = 0; i < f->nslots; i++) {
-		const struct shmnic_desc *d = shmnic_slot_desc(r, first + i);
-		u32 len = READ_ONCE(d->len);
-		u32 off = READ_ONCE(d->off);
-		u32 more = READ_ONCE(d->flags) & SHMNIC_DESC_MORE;
-
-		if (off > r->buf_size || len > r->buf_size - off ||
-		    len > f->total_len - copied)
+		if (shmnic_frame_chunk(r, first, f, i, copied, &data, &len))
 			return -EBADMSG;
-		if (!more != (i + 1 == f->nslots))
-			return -EBADMSG;
-		memcpy(dst + copied, shmnic_slot_buf(r, first + i) + off, len);
+		memcpy(dst + copied, data, len);
 		copied += len;
 	}
 	return copied == f->total_len ? 0 : -EBADMSG;
@@ -467,15 +485,14 @@ stale:
 }
 
 /*
- * Copy frame @f into @dst and advance the cursor. Returns 0, or -ESTALE
- * when a writer overwrote a slot while it was copied (the copy is garbage
- * and the cursor was moved on), or -EBADMSG.
+ * After copying frame @f (with shmnic_frame_chunk() from r->idx, or
+ * shmnic_bc_copy()): check that no writer overwrote its slots meanwhile and
+ * advance the cursor. Returns 0, or -ESTALE when the copy is garbage (the
+ * frame is counted in @lost and the cursor moved to the write index).
  */
-static inline int shmnic_bc_copy(struct shmnic_ring *r,
-				 const struct shmnic_frame *f, u8 *dst,
-				 u64 *lost)
+static inline int shmnic_bc_done(struct shmnic_ring *r,
+				 const struct shmnic_frame *f, u64 *lost)
 {
-	int err = shmnic_copy_frame(r, r->idx, f, dst);
 	u32 i;
 
 	smp_rmb();
@@ -488,7 +505,28 @@ static inline int shmnic_bc_copy(struct shmnic_ring *r,
 		}
 	}
 	r->idx += f->nslots;
-	return err;
+	return 0;
+}
+
+/* Skip frame @f (our own, or one not wanted). */
+static inline void shmnic_bc_skip(struct shmnic_ring *r,
+				  const struct shmnic_frame *f)
+{
+	r->idx += f->nslots;
+}
+
+/*
+ * Copy frame @f into @dst and advance the cursor. Returns 0, -ESTALE (see
+ * shmnic_bc_done()) or -EBADMSG.
+ */
+static inline int shmnic_bc_copy(struct shmnic_ring *r,
+				 const struct shmnic_frame *f, u8 *dst,
+				 u64 *lost)
+{
+	int err = shmnic_copy_frame(r, r->idx, f, dst);
+	int stale = shmnic_bc_done(r, f, lost);
+
+	return stale ? stale : err;
 }
 
 #endif /* _SHMNIC_RING_H */
