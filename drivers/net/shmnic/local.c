@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The local network adapter (shml0): one Ethernet segment joining every node.
+ * Unicast frames go over the pair ring to the node named by the destination
+ * MAC, broadcast and multicast over the broadcast ring. Receive is NAPI,
+ * woken by a doorbell that senders ring only when the receiver asked for one.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
+#include <linux/virtio_net.h>
+
+#include "shmnic.h"
+
+#define SHMNIC_RX_BATCH		16
+/* How long a broadcast sender waits for the ring's lock, in 100 ns steps */
+#define SHMNIC_BC_SPIN		2000
+
+static void shmnic_stats_add(struct shmnic_pcpu_stats *s, unsigned int len)
+{
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->packets);
+	u64_stats_add(&s->bytes, len);
+	u64_stats_update_end(&s->syncp);
+}
+
+static void shmnic_xstat_inc(struct shmnic_xstats *x, u64_stats_t *ctr)
+{
+	u64_stats_update_begin(&x->syncp);
+	u64_stats_inc(ctr);
+	u64_stats_update_end(&x->syncp);
+}
+
+/* Node id of a MAC on network @net, or -1 if it is not one of ours. */
+static int shmnic_mac_to_node(const struct shmnic_net *sn, const u8 *mac)
+{
+	u32 id;
+
+	if (mac[0] != SHMNIC_OUI0 || mac[1] != SHMNIC_OUI1 ||
+	    mac[2] != SHMNIC_OUI2 || mac[3] != sn->net)
+		return -1;
+	id = (mac[4] << 8) | mac[5];
+	if (id >= shmnic_nodes(sn->sd) || id == sn->sd->id)
+		return -1;
+	return id;
+}
+
+/* Slots a sender keeps free so that the next frame always fits. */
+static u32 shmnic_stop_slots(const struct shmnic_net *sn)
+{
+	u32 max = max_t(u32, READ_ONCE(sn->ndev->mtu) + VLAN_ETH_HLEN,
+			sn->ndev->tso_max_size);
+
+	return shmnic_frame_slots(min_t(u32, max, SHMNIC_MAX_FRAME),
+				  sn->sd->lay.g.buf_size);
+}
+
+static void shmnic_skb_to_meta(const struct sk_buff *skb,
+			       struct shmnic_meta *m)
+{
+	struct virtio_net_hdr h;
+
+	memset(m, 0, sizeof(*m));
+	/* Only fails for GSO types we do not advertise. */
+	if (virtio_net_hdr_from_skb(skb, &h, true, false, 0))
+		return;
+	m->flags = h.flags;
+	m->gso_type = h.gso_type;
+	m->hdr_len = __virtio16_to_cpu(true, h.hdr_len);
+	m->gso_size = __virtio16_to_cpu(true, h.gso_size);
+	m->csum_start = __virtio16_to_cpu(true, h.csum_start);
+	m->csum_offset = __virtio16_to_cpu(true, h.csum_offset);
+}
+
+static int shmnic_meta_to_skb(struct sk_buff *skb, const struct shmnic_meta *m)
+{
+	struct virtio_net_hdr h = {
+		.flags = m->flags,
+		.gso_type = m->gso_type,
+		.hdr_len = __cpu_to_virtio16(true, m->hdr_len),
+		.gso_size = __cpu_to_virtio16(true, m->gso_size),
+		.csum_start = __cpu_to_virtio16(true, m->csum_start),
+		.csum_offset = __cpu_to_virtio16(true, m->csum_offset),
+	};
+
+	/* The copy through memory cannot corrupt data: trust it. */
+	if (!h.flags && h.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		return 0;
+	}
+	return virtio_net_hdr_to_skb(skb, &h, true);
+}
+
+/* --- transmit ----------------------------------------------------------- */
+
+/* Connect our TX side to peer @p if needed. Under the TX queue lock. */
+static bool shmnic_tx_ready(struct shmnic_net *sn, struct shmnic_peer *p)
+{
+	u32 epoch = READ_ONCE(sn->sd->nodes[p->id].epoch);
+	u32 rx_epoch = READ_ONCE(p->tx.rx->rx_epoch);
+
+	if (rx_epoch != epoch)		/* its ring is not set up for us */
+		return false;
+	if (p->tx_epoch != epoch) {
+		shmnic_tx_connect(&p->tx, sn->sd->epoch, epoch, p->tx.idx);
+		p->tx_epoch = epoch;
+	}
+	return true;
+}
+
+/* Does peer @p keep the queue stopped? Under the TX queue lock. */
+static bool shmnic_tx_blocked(struct shmnic_net *sn, struct shmnic_peer *p)
+{
+	int room;
+
+	if (!shmnic_node_reachable(sn->sd, p->id, sn->net) ||
+	    p->tx_epoch != READ_ONCE(p->tx.rx->rx_epoch))
+		return false;
+	room = shmnic_tx_room(&p->tx);
+	return room >= 0 && room < shmnic_stop_slots(sn);
+}
+
+static void shmnic_tx_stop(struct shmnic_net *sn, struct shmnic_peer *p)
+{
+	set_bit(p->id, sn->stopped_for);
+	netif_stop_queue(sn->ndev);
+	shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.stops);
+	shmnic_tx_want_space(&p->tx);
+	/* Pairs with the barrier after the receiver publishes cons. */
+	smp_mb();
+	if (!shmnic_tx_blocked(sn, p)) {
+		clear_bit(p->id, sn->stopped_for);
+		if (bitmap_empty(sn->stopped_for, SHMNIC_MAX_NODES))
+			netif_wake_queue(sn->ndev);
+	}
+}
+
+/* Wake the queue if no ring keeps it stopped any more. */
+static void shmnic_tx_maybe_wake(struct shmnic_net *sn)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(sn->ndev, 0);
+	u32 id;
+
+	if (!netif_tx_queue_stopped(txq))
+		return;
+	__netif_tx_lock(txq, smp_processor_id());
+	for_each_set_bit(id, sn->stopped_for, SHMNIC_MAX_NODES)
+		if (!shmnic_tx_blocked(sn, &sn->peers[id]))
+			clear_bit(id, sn->stopped_for);
+	if (bitmap_empty(sn->stopped_for, SHMNIC_MAX_NODES) &&
+	    netif_running(sn->ndev))
+		netif_tx_wake_queue(txq);
+	__netif_tx_unlock(txq);
+}
+
+static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
+			    struct sk_buff *skb)
+{
+	struct shmnic_ring *r = &p->tx;
+	u32 n = shmnic_frame_slots(skb->len, r->buf_size);
+	struct shmnic_meta meta;
+	u32 i, off = 0;
+	int room;
+
+	if (!shmnic_node_reachable(sn->sd, p->id, sn->net) ||
+	    !shmnic_tx_ready(sn, p))
+		return -EHOSTUNREACH;
+	room = shmnic_tx_room(r);
+	if (room < 0) {
+		p->tx_epoch = 0;	/* impossible indices: reconnect */
+		return room;
+	}
+	if (room < n)
+		return -ENOSPC;
+
+	shmnic_skb_to_meta(skb, &meta);
+	for (i = 0; i < n; i++) {
+		u32 chunk = min(skb->len - off, r->buf_size);
+
+		skb_copy_bits(skb, off, shmnic_tx_buf(r, i), chunk);
+		off += chunk;
+	}
+	shmnic_tx_publish(r, skb->len, 0, &meta);
+
+	/* Pairs with the barrier in shmnic_rx_arm_all(). */
+	smp_mb();
+	if (shmnic_tx_kick_needed(r)) {
+		shmnic_doorbell(sn->sd, p->id, SHMNIC_VEC_RX);
+		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.kicks);
+	} else {
+		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.kicks_saved);
+	}
+
+	if (room - n < shmnic_stop_slots(sn))
+		shmnic_tx_stop(sn, p);
+	return 0;
+}
+
+static bool shmnic_bc_lock(struct shmnic_net *sn)
+{
+	int i;
+
+	for (i = 0; i < SHMNIC_BC_SPIN; i++) {
+		if (shmnic_bc_trylock(&sn->bc_tx, sn->sd->id))
+			return true;
+		ndelay(100);
+	}
+	return false;
+}
+
+/* Send on the broadcast ring: from @skb, or @data of @len bytes. */
+static int shmnic_bc_send(struct shmnic_net *sn, struct sk_buff *skb,
+			  const void *data, u32 len, u16 flags)
+{
+	struct shmnic_dev *sd = sn->sd;
+	struct shmnic_ring *r = &sn->bc_tx;
+	struct shmnic_meta meta = { };
+	u32 id;
+
+	if (skb) {
+		len = skb->len;
+		shmnic_skb_to_meta(skb, &meta);
+	}
+	if (shmnic_frame_slots(len, r->buf_size) > r->slots / 2)
+		return -EMSGSIZE;
+	if (!shmnic_bc_lock(sn))
+		return -EBUSY;
+	if (skb) {
+		u32 w = shmnic_bc_begin(r, len);
+		u32 i, off = 0;
+
+		for (i = 0; off < len; i++) {
+			u32 chunk = min(len - off, r->buf_size);
+
+			skb_copy_bits(skb, off, shmnic_slot_buf(r, w + i),
+				      chunk);
+			off += chunk;
+		}
+		shmnic_bc_publish(r, w, sd->id, len, flags, &meta);
+	} else {
+		shmnic_bc_write(r, sd->id, data, len, flags, NULL);
+	}
+	shmnic_bc_unlock(r, sd->id);
+
+	for (id = 0; id < shmnic_nodes(sd); id++)
+		if (id != sd->id && shmnic_node_reachable(sd, id, sn->net))
+			shmnic_doorbell(sd, id, SHMNIC_VEC_RX);
+	return 0;
+}
+
+int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply)
+{
+	struct shmnic_ctrl c = {
+		.type = type,
+		.node = sn->sd->id,
+		.epoch = sn->sd->epoch,
+		.reply = reply,
+	};
+
+	return shmnic_bc_send(sn, NULL, &c, sizeof(c), SHMNIC_DESC_CTRL);
+}
+
+static netdev_tx_t shmnic_start_xmit(struct sk_buff *skb,
+				     struct net_device *ndev)
+{
+	struct shmnic_net *sn = netdev_priv(ndev);
+	unsigned int len = skb->len;
+	int err, id;
+
+	if (unlikely(len < ETH_HLEN || len > SHMNIC_MAX_FRAME)) {
+		err = -EINVAL;
+	} else if (is_multicast_ether_addr(skb->data)) {
+		err = shmnic_bc_send(sn, skb, NULL, 0, 0);
+		if (err == -EBUSY)
+			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.bc_busy);
+	} else {
+		id = shmnic_mac_to_node(sn, skb->data);
+		err = id < 0 ? -EHOSTUNREACH :
+			       shmnic_xmit_peer(sn, &sn->peers[id], skb);
+		if (err == -EHOSTUNREACH)
+			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.no_peer);
+	}
+
+	if (err) {
+		atomic_long_inc(&sn->tx_dropped);
+		dev_kfree_skb_any(skb);
+	} else {
+		shmnic_stats_add(&sn->tx_stats, len);
+		dev_consume_skb_any(skb);
+	}
+	return NETDEV_TX_OK;
+}
+
+/* --- receive ------------------------------------------------------------ */
+
+/* An skb for a frame of @len bytes: linear when small, paged when large. */
+static struct sk_buff *shmnic_rx_alloc(struct shmnic_net *sn, u32 len)
+{
+	const u32 linear = 256;
+	struct sk_buff *skb;
+	int err;
+
+	if (len <= SKB_WITH_OVERHEAD(PAGE_SIZE) - NET_SKB_PAD - NET_IP_ALIGN) {
+		skb = napi_alloc_skb(&sn->napi, len);
+		if (skb)
+			skb_put(skb, len);
+		return skb;
+	}
+	skb = alloc_skb_with_frags(linear + NET_IP_ALIGN, len - linear, 0,
+				   &err, GFP_ATOMIC);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, NET_IP_ALIGN);
+	skb_put(skb, linear);
+	skb->data_len = len - linear;
+	skb->len += len - linear;
+	return skb;
+}
+
+/* Copy frame @f, starting at slot @first of @r, into a new skb. */
+static struct sk_buff *shmnic_rx_skb(struct shmnic_net *sn,
+				     const struct shmnic_ring *r, u32 first,
+				     const struct shmnic_frame *f)
+{
+	struct sk_buff *skb;
+	u32 i, copied = 0, len;
+	const u8 *data;
+
+	skb = shmnic_rx_alloc(sn, f->total_len);
+	if (!skb) {
+		atomic_long_inc(&sn->rx_dropped);
+		return NULL;
+	}
+	for (i = 0; i < f->nslots; i++) {
+		if (shmnic_frame_chunk(r, first, f, i, copied, &data, &len))
+			goto bad;
+		skb_store_bits(skb, copied, data, len);
+		copied += len;
+	}
+	if (copied != f->total_len)
+		goto bad;
+	return skb;
+bad:
+	shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
+	kfree_skb(skb);
+	return NULL;
+}
+
+static void shmnic_rx_deliver(struct shmnic_net *sn, struct sk_buff *skb,
+			      const struct shmnic_frame *f)
+{
+	struct net_device *ndev = sn->ndev;
+
+	if (f->total_len < ETH_HLEN || shmnic_meta_to_skb(skb, &f->meta)) {
+		shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
+		kfree_skb(skb);
+		return;
+	}
+	skb->protocol = eth_type_trans(skb, ndev);
+	shmnic_stats_add(&sn->rx_stats, f->total_len);
+	napi_gro_receive(&sn->napi, skb);
+}
+
+static void shmnic_ring_bad(struct shmnic_net *sn, struct shmnic_peer *p,
+			    int err)
+{
+	shmnic_rx_reset(&p->rx);
+	shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.ring_resets);
+	if (net_ratelimit())
+		netdev_info(sn->ndev, "ring from node %u corrupt (%d), reset\n",
+			    p->id, err);
+}
+
+static int shmnic_poll_peer(struct shmnic_net *sn, struct shmnic_peer *p,
+			    int quota)
+{
+	struct shmnic_ring *r = &p->rx;
+	struct shmnic_frame f;
+	struct sk_buff *skb;
+	int done = 0, err;
+
+	if (READ_ONCE(r->tx->rx_epoch) != sn->sd->epoch)
+		return 0;
+	while (done < quota) {
+		err = shmnic_rx_peek(r, &f);
+		if (err == -EAGAIN)
+			break;
+		if (err) {
+			shmnic_ring_bad(sn, p, err);
+			break;
+		}
+		skb = f.flags & SHMNIC_DESC_CTRL ? NULL :
+			shmnic_rx_skb(sn, r, r->idx, &f);
+		shmnic_rx_consume(r, &f);
+		if (skb)
+			shmnic_rx_deliver(sn, skb, &f);
+		done++;
+	}
+	if (done) {
+		/* Pairs with the barrier in shmnic_tx_stop(). */
+		smp_mb();
+		if (shmnic_rx_space_wanted(r)) {
+			shmnic_doorbell(sn->sd, p->id, SHMNIC_VEC_SPACE);
+			shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.space_kicks);
+		}
+	}
+	return done;
+}
+
+static void shmnic_ctrl_rcv(struct shmnic_net *sn,
+			    const struct shmnic_frame *f)
+{
+	struct shmnic_ctrl c;
+	u64 lost = 0;
+
+	if (f->total_len != sizeof(c)) {
+		shmnic_bc_skip(&sn->bc_rx, f);
+		return;
+	}
+	if (shmnic_bc_copy(&sn->bc_rx, f, (u8 *)&c, &lost))
+		return;
+	if (c.node == f->src)
+		shmnic_hello_rcv(sn->sd, sn, &c);
+}
+
+static int shmnic_poll_bcast(struct shmnic_net *sn, int quota)
+{
+	struct shmnic_ring *r = &sn->bc_rx;
+	struct shmnic_frame f;
+	struct sk_buff *skb;
+	u64 lost = 0;
+	int done = 0, err;
+
+	while (done < quota) {
+		err = shmnic_bc_peek(r, shmnic_nodes(sn->sd), &f, &lost);
+		if (err == -EAGAIN)
+			break;
+		if (err == -EBADMSG)
+			shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
+		if (err)
+			continue;
+		done++;
+		if (f.src == sn->sd->id) {
+			shmnic_bc_skip(r, &f);
+		} else if (f.flags & SHMNIC_DESC_CTRL) {
+			shmnic_ctrl_rcv(sn, &f);
+		} else {
+			skb = shmnic_rx_skb(sn, r, r->idx, &f);
+			if (shmnic_bc_done(r, &f, &lost)) {
+				kfree_skb(skb);
+			} else if (skb) {
+				shmnic_rx_deliver(sn, skb, &f);
+			}
+		}
+	}
+	if (lost) {
+		u64_stats_update_begin(&sn->rx_x.syncp);
+		u64_stats_add(&sn->rx_x.bc_lost, lost);
+		u64_stats_update_end(&sn->rx_x.syncp);
+	}
+	return done;
+}
+
+/* Ask every sender for a doorbell; true if frames arrived meanwhile. */
+static bool shmnic_rx_arm_all(struct shmnic_net *sn)
+{
+	struct shmnic_dev *sd = sn->sd;
+	u32 id;
+
+	for (id = 0; id < shmnic_nodes(sd); id++)
+		if (id != sd->id)
+			shmnic_rx_arm(&sn->peers[id].rx);
+	/* Pairs with the barrier in shmnic_xmit_peer(). */
+	smp_mb();
+	if (READ_ONCE(sn->bc_rx.bc->widx) != sn->bc_rx.idx)
+		return true;
+	for (id = 0; id < shmnic_nodes(sd); id++) {
+		struct shmnic_ring *r = &sn->peers[id].rx;
+
+		if (id != sd->id && READ_ONCE(r->tx->rx_epoch) == sd->epoch &&
+		    shmnic_rx_avail(r))
+			return true;
+	}
+	return false;
+}
+
+static int shmnic_poll(struct napi_struct *napi, int budget)
+{
+	struct shmnic_net *sn = container_of(napi, struct shmnic_net, napi);
+	u32 nodes = shmnic_nodes(sn->sd);
+	int work = 0, done, quota;
+	bool more = true;
+	u32 i, id;
+
+	shmnic_tx_maybe_wake(sn);
+
+	while (more && work < budget) {
+		more = false;
+		quota = min(budget - work, SHMNIC_RX_BATCH);
+		done = shmnic_poll_bcast(sn, quota);
+		work += done;
+		more |= done == quota;
+		for (i = 0; i < nodes && work < budget; i++) {
+			id = (sn->rx_next + i) % nodes;
+			if (id == sn->sd->id)
+				continue;
+			quota = min(budget - work, SHMNIC_RX_BATCH);
+			done = shmnic_poll_peer(sn, &sn->peers[id], quota);
+			work += done;
+			more |= done == quota;
+		}
+		sn->rx_next = (sn->rx_next + 1) % nodes;
+	}
+
+	if (work < budget && napi_complete_done(napi, work) &&
+	    shmnic_rx_arm_all(sn))
+		napi_schedule(napi);
+	return work;
+}
+
+/* --- control ------------------------------------------------------------ */
+
+/* Membership changed: a stopped queue may have to be woken. */
+void shmnic_net_node_change(struct shmnic_net *sn)
+{
+	if (netif_running(sn->ndev))
+		napi_schedule(&sn->napi);
+}
+
+/*
+ * Heartbeat-timer work: catch any lost doorbell, and break a broadcast lock
+ * that stays held with no progress (its holder died or went mad).
+ */
+void shmnic_net_watchdog(struct shmnic_net *sn)
+{
+	u32 lock = READ_ONCE(sn->bc_tx.bc->lock);
+	u32 widx = READ_ONCE(sn->bc_tx.bc->widx);
+
+	if (!lock || lock != sn->bc_lock_seen || widx != sn->bc_widx_seen) {
+		sn->bc_lock_seen = lock;
+		sn->bc_widx_seen = widx;
+		sn->bc_lock_stamp = jiffies;
+	} else if (time_after(jiffies, sn->bc_lock_stamp + SHMNIC_LOCK_TIMEOUT) &&
+		   shmnic_bc_break(&sn->bc_tx, lock)) {
+		netdev_info(sn->ndev,
+			    "broke the broadcast lock held by node %d\n",
+			    (int)lock - 1);
+		sn->bc_lock_seen = 0;
+	}
+	if (netif_running(sn->ndev))
+		napi_schedule(&sn->napi);
+}
+
+static int shmnic_open(struct net_device *ndev)
+{
+	struct shmnic_net *sn = netdev_priv(ndev);
+	u32 id;
+
+	for (id = 0; id < shmnic_nodes(sn->sd); id++)
+		if (id != sn->sd->id)
+			shmnic_rx_reset(&sn->peers[id].rx);
+	shmnic_bc_reader_init(&sn->bc_rx);
+	bitmap_zero(sn->stopped_for, SHMNIC_MAX_NODES);
+	napi_enable(&sn->napi);
+	shmnic_node_set_rx(sn->sd, sn->net, true);
+	netif_carrier_on(ndev);
+	netif_start_queue(ndev);
+	shmnic_ctrl_send(sn, SHMNIC_CTRL_HELLO, 0);
+	napi_schedule(&sn->napi);
+	return 0;
+}
+
+static int shmnic_stop(struct net_device *ndev)
+{
+	struct shmnic_net *sn = netdev_priv(ndev);
+
+	shmnic_node_set_rx(sn->sd, sn->net, false);
+	netif_stop_queue(ndev);
+	netif_carrier_off(ndev);
+	napi_disable(&sn->napi);
+	return 0;
+}
+
+static int shmnic_change_mtu(struct net_device *ndev, int mtu)
+{
+	struct shmnic_net *sn = netdev_priv(ndev);
+
+	WRITE_ONCE(ndev->mtu, mtu);
+	if (sn->net == SHMNIC_NET_LOCAL)
+		WRITE_ONCE(sn->sd->self->mtu, mtu);
+	return 0;
+}
+
+static void shmnic_fetch(const struct shmnic_pcpu_stats *s, u64 *packets,
+			 u64 *bytes)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&s->syncp);
+		*packets = u64_stats_read(&s->packets);
+		*bytes = u64_stats_read(&s->bytes);
+	} while (u64_stats_fetch_retry(&s->syncp, start));
+}
+
+static void shmnic_get_stats64(struct net_device *ndev,
+			       struct rtnl_link_stats64 *st)
+{
+	struct shmnic_net *sn = netdev_priv(ndev);
+	unsigned int start;
+
+	shmnic_fetch(&sn->tx_stats, &st->tx_packets, &st->tx_bytes);
+	shmnic_fetch(&sn->rx_stats, &st->rx_packets, &st->rx_bytes);
+	st->tx_dropped = atomic_long_read(&sn->tx_dropped);
+	st->rx_dropped = atomic_long_read(&sn->rx_dropped);
+	do {
+		start = u64_stats_fetch_begin(&sn->rx_x.syncp);
+		st->rx_errors = u64_stats_read(&sn->rx_x.bad_frames) +
+				u64_stats_read(&sn->rx_x.ring_resets);
+		st->rx_missed_errors = u64_stats_read(&sn->rx_x.bc_lost);
+	} while (u64_stats_fetch_retry(&sn->rx_x.syncp, start));
+}
+
+static const struct net_device_ops shmnic_netdev_ops = {
+	.ndo_open = shmnic_open,
+	.ndo_stop = shmnic_stop,
+	.ndo_start_xmit = shmnic_start_xmit,
+	.ndo_change_mtu = shmnic_change_mtu,
+	.ndo_get_stats64 = shmnic_get_stats64,
+	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+static void shmnic_stats_init(struct shmnic_net *sn)
+{
+	u64_stats_init(&sn->tx_stats.syncp);
+	u64_stats_init(&sn->rx_stats.syncp);
+	u64_stats_init(&sn->tx_x.syncp);
+	u64_stats_init(&sn->rx_x.syncp);
+}
+
+struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
+{
+	const struct shmnic_layout *l = &sd->lay;
+	struct net_device *ndev;
+	struct shmnic_net *sn;
+	u8 mac[ETH_ALEN] = { SHMNIC_OUI0, SHMNIC_OUI1, SHMNIC_OUI2, net,
+			     sd->id >> 8, sd->id & 0xff };
+	u32 id;
+
+	ndev = alloc_netdev(sizeof(*sn), "shml%d", NET_NAME_ENUM,
+			    ether_setup);
+	if (!ndev)
+		return ERR_PTR(-ENOMEM);
+	sn = netdev_priv(ndev);
+	sn->ndev = ndev;
+	sn->sd = sd;
+	sn->net = net;
+	shmnic_stats_init(sn);
+
+	sn->peers = kcalloc(l->g.max_nodes, sizeof(*sn->peers), GFP_KERNEL);
+	if (!sn->peers) {
+		free_netdev(ndev);
+		return ERR_PTR(-ENOMEM);
+	}
+	for (id = 0; id < l->g.max_nodes; id++) {
+		struct shmnic_peer *p = &sn->peers[id];
+
+		p->id = id;
+		if (id == sd->id)
+			continue;
+		shmnic_ring_init_pair(&p->tx, shmnic_pair_ring_at(sd->shm, l,
+				      net, sd->id, id), l);
+		shmnic_ring_init_pair(&p->rx, shmnic_pair_ring_at(sd->shm, l,
+				      net, id, sd->id), l);
+		shmnic_rx_setup(&p->rx, sd->epoch);
+	}
+	shmnic_ring_init_bcast(&sn->bc_rx, shmnic_bcast_ring_at(sd->shm, l,
+			       net), l);
+	sn->bc_tx = sn->bc_rx;
+
+	SET_NETDEV_DEV(ndev, &sd->pdev->dev);
+	ndev->netdev_ops = &shmnic_netdev_ops;
+	ndev->ethtool_ops = &shmnic_ethtool_ops;
+	ndev->min_mtu = ETH_MIN_MTU;
+	ndev->max_mtu = SHMNIC_MAX_FRAME - VLAN_ETH_HLEN;
+	ndev->hw_features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_TSO |
+			    NETIF_F_TSO6 | NETIF_F_TSO_ECN | NETIF_F_RXCSUM |
+			    NETIF_F_GRO;
+	ndev->features = ndev->hw_features | NETIF_F_HIGHDMA;
+	ndev->vlan_features = ndev->features;
+	ndev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+	eth_hw_addr_set(ndev, mac);
+	netif_set_tso_max_size(ndev, GSO_LEGACY_MAX_SIZE);
+	netif_napi_add(ndev, &sn->napi, shmnic_poll);
+	netif_carrier_off(ndev);
+	return sn;
+}
+
+int shmnic_net_register(struct shmnic_net *sn)
+{
+	return register_netdev(sn->ndev);
+}
+
+void shmnic_net_destroy(struct shmnic_net *sn)
+{
+	struct net_device *ndev = sn->ndev;
+
+	if (ndev->reg_state == NETREG_REGISTERED)
+		unregister_netdev(ndev);
+	netif_napi_del(&sn->napi);
+	kfree(sn->peers);
+	free_netdev(ndev);
+}

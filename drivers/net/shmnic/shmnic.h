@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _DRIVERS_NET_SHMNIC_H
+#define _DRIVERS_NET_SHMNIC_H
+
+#include <linux/netdevice.h>
+#include <linux/pci.h>
+#include <linux/timer.h>
+#include <linux/hrtimer.h>
+#include <linux/spinlock.h>
+#include <linux/u64_stats_sync.h>
+
+#include <shmnic/ring.h>
+
+#define SHMNIC_VERSION		"0.1"
+
+/* ivshmem BAR0 registers */
+#define IVSHMEM_INTR_MASK	0x00
+#define IVSHMEM_INTR_STATUS	0x04
+#define IVSHMEM_IV_POSITION	0x08
+#define IVSHMEM_DOORBELL	0x0c
+
+/* MSI-X vectors: frames to receive, and room freed for a waiting sender */
+#define SHMNIC_VEC_RX		0
+#define SHMNIC_VEC_SPACE	1
+#define SHMNIC_NVEC		2
+
+#define SHMNIC_HB_INTERVAL	(HZ / 10)
+/* A node whose heartbeat has not moved for this long is down. */
+#define SHMNIC_DOWN_TIMEOUT	(HZ)
+/* A broadcast lock held this long without progress is broken. */
+#define SHMNIC_LOCK_TIMEOUT	(HZ)
+
+/* shmnic_node.flags: bit n set while the node receives on network n */
+#define SHMNIC_NODE_F_RX(net)	(1u << (net))
+
+/* Locally administered MACs 02:53:4d:<net>:<id high>:<id low> */
+#define SHMNIC_OUI0		0x02
+#define SHMNIC_OUI1		0x53
+#define SHMNIC_OUI2		0x4d
+
+struct shmnic_dev;
+
+/* What this node knows of another node; written under shmnic_dev.lock. */
+struct shmnic_node_view {
+	bool sampled;
+	bool up;		/* read locklessly by the data path */
+	u32 epoch;		/* read locklessly by the data path */
+	u64 heartbeat;
+	unsigned long stamp;	/* jiffies when the heartbeat last moved */
+};
+
+/* Per network and per other node: the two rings joining us. */
+struct shmnic_peer {
+	u32 id;
+	u32 tx_epoch;		/* receiver epoch the TX side is connected to */
+	struct shmnic_ring tx;	/* from us to it; under the TX queue lock */
+	struct shmnic_ring rx;	/* from it to us; NAPI only */
+};
+
+struct shmnic_pcpu_stats {
+	u64_stats_t packets;
+	u64_stats_t bytes;
+	struct u64_stats_sync syncp;
+};
+
+/* Counters beyond rtnl_link_stats64, shown by ethtool -S. */
+struct shmnic_xstats {
+	u64_stats_t kicks;		/* doorbells rung for frames */
+	u64_stats_t kicks_saved;	/* frames published without a doorbell */
+	u64_stats_t stops;		/* TX queue stopped for a full ring */
+	u64_stats_t no_peer;		/* frames for a node that is not up */
+	u64_stats_t bc_busy;		/* broadcast lock not obtained */
+	u64_stats_t ring_resets;	/* corrupt receive rings reset */
+	u64_stats_t bad_frames;		/* invalid frames dropped */
+	u64_stats_t bc_lost;		/* broadcast slots missed (lapped) */
+	u64_stats_t space_kicks;	/* doorbells rung to wake a sender */
+	struct u64_stats_sync syncp;
+};
+
+/* One network (shml0): a net_device and its rings. */
+struct shmnic_net {
+	struct net_device *ndev;
+	struct shmnic_dev *sd;
+	u32 net;
+	struct napi_struct napi;
+	struct shmnic_peer *peers;	/* [max_nodes], ours unused */
+	struct shmnic_ring bc_rx;	/* our cursor on the broadcast ring */
+	struct shmnic_ring bc_tx;
+	DECLARE_BITMAP(stopped_for, SHMNIC_MAX_NODES);
+	u32 rx_next;			/* first ring polled, for fairness */
+
+	struct shmnic_pcpu_stats tx_stats;	/* under the TX queue lock */
+	struct shmnic_pcpu_stats rx_stats;	/* NAPI */
+	struct shmnic_xstats tx_x;		/* under the TX queue lock */
+	struct shmnic_xstats rx_x;		/* NAPI */
+	atomic_long_t tx_dropped;
+	atomic_long_t rx_dropped;
+
+	/* broadcast lock watchdog, heartbeat timer only */
+	u32 bc_lock_seen;
+	u32 bc_widx_seen;
+	unsigned long bc_lock_stamp;
+};
+
+/* One ivshmem device: the region and this node's place in it. */
+struct shmnic_dev {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	void *shm;
+	u64 shm_size;
+	struct shmnic_layout lay;
+	struct shmnic_node *self;	/* our node table entry */
+	u32 id;
+	u32 epoch;
+	u64 heartbeat;
+	u32 node_flags;
+	bool leaving;			/* remove() has begun */
+	int nvec;			/* MSI-X vectors, 0: polling */
+	struct timer_list hb_timer;
+	struct hrtimer poll_timer;
+	ktime_t poll_period;
+	spinlock_t lock;		/* node views, node_flags */
+	struct shmnic_node_view *nodes;	/* [max_nodes] */
+	struct shmnic_net *local;
+};
+
+/* main.c */
+void shmnic_doorbell(struct shmnic_dev *sd, u32 node, u32 vec);
+
+/* region.c */
+int shmnic_region_attach(struct shmnic_dev *sd, bool force_format,
+			 const struct shmnic_geometry *want);
+void shmnic_node_up(struct shmnic_dev *sd);
+void shmnic_node_leave(struct shmnic_dev *sd);
+void shmnic_node_gone(struct shmnic_dev *sd);
+void shmnic_node_set_rx(struct shmnic_dev *sd, u32 net, bool on);
+void shmnic_hb_timer(struct timer_list *t);
+void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
+		      const struct shmnic_ctrl *c);
+bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net);
+
+/* local.c */
+struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net);
+int shmnic_net_register(struct shmnic_net *sn);
+void shmnic_net_destroy(struct shmnic_net *sn);
+void shmnic_net_kick(struct shmnic_net *sn);
+void shmnic_net_node_change(struct shmnic_net *sn);
+void shmnic_net_watchdog(struct shmnic_net *sn);
+int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply);
+
+/* ethtool.c */
+extern const struct ethtool_ops shmnic_ethtool_ops;
+
+static inline u32 shmnic_nodes(const struct shmnic_dev *sd)
+{
+	return sd->lay.g.max_nodes;
+}
+
+#endif /* _DRIVERS_NET_SHMNIC_H */
