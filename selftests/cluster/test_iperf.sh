@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# nodes: 2
+# timeout: 240
+#
+# iperf3 TCP and UDP from node0 to node1 over shml0. UDP datagrams must
+# arrive in order (iperf3 counts out-of-order datagrams on the receiver).
+. "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
+require_shml0
+require_nodes 2
+ktap_header
+ktap_plan 2
+
+case $ME in
+0)
+	barrier server-up
+	iperf3 -c "$(ip_of 1)" -t 5 -J >/tmp/tcp.json 2>&1
+	rc=$?
+	bps=$(jq -r '.end.sum_received.bits_per_second // 0' </tmp/tcp.json)
+	info "tcp rc $rc, $bps bit/s"
+	ok=1
+	[ "$rc" = 0 ] && [ "${bps%%.*}" -gt 0 ] && ok=0
+	ktap_result "iperf3_tcp" $ok
+
+	iperf3 -c "$(ip_of 1)" -u -b 200M -l 1400 -t 5 -J >/tmp/udp.json 2>&1
+	rc=$?
+	jq -c '.end.sum' </tmp/udp.json
+	pkts=$(jq -r '.end.sum.packets // 0' </tmp/udp.json)
+	ooo=$(jq -r '.end.sum.out_of_order // 0' </tmp/udp.json)
+	lost=$(jq -r '.end.sum.lost_packets // 0' </tmp/udp.json)
+	info "udp rc $rc, $pkts packets, $lost lost, $ooo out of order"
+	ok=1
+	[ "$rc" = 0 ] && [ "$pkts" -gt 0 ] && [ "$ooo" = 0 ] && ok=0
+	ktap_result "iperf3_udp_in_order" $ok
+	barrier done
+	;;
+1)
+	iperf3 -s -D -I /tmp/iperf3.pid
+	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':5201 '"
+	barrier server-up
+	barrier done
+	kill "$(cat /tmp/iperf3.pid)"
+	ktap_skip "iperf3_tcp" "server side"
+	ktap_skip "iperf3_udp_in_order" "server side"
+	;;
+esac
+ktap_finish
