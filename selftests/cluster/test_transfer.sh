@@ -11,9 +11,11 @@ ktap_header
 ktap_plan 1
 
 PORT=5001
+SIZE=$((64 * 1024 * 1024))
 case $ME in
 0)
-	head -c 64M /dev/urandom >/tmp/file
+	dd if=/dev/urandom of=/tmp/file bs=1M count=64 2>/dev/null
+	ensure_pass "64 MiB of random data" [ "$(wc -c </tmp/file)" = $SIZE ]
 	sha256sum </tmp/file | cut -d' ' -f1 >"$SHMNIC_OUT/transfer.sha256"
 	barrier file-ready
 	barrier listening
@@ -34,8 +36,11 @@ case $ME in
 	wait $pid
 	want=$(cat "$SHMNIC_OUT/transfer.sha256")
 	got=$(sha256sum </tmp/file | cut -d' ' -f1)
-	info "size $(wc -c </tmp/file) sha256 $got (sent $want)"
-	check "transfer_64MiB_sha256" [ "$got" = "$want" ]
+	size=$(wc -c </tmp/file)
+	info "size $size sha256 $got (sent $want)"
+	ok=1
+	[ "$size" = $SIZE ] && [ "$got" = "$want" ] && ok=0
+	ktap_result "transfer_64MiB_sha256" $ok
 	;;
 *)
 	barrier file-ready

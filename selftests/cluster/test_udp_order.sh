@@ -16,8 +16,8 @@ COUNT=20000
 case $ME in
 0)
 	barrier listening
-	# one 16-byte line per datagram
-	seq 1 $COUNT | awk '{ printf "%015d\n", $1 }' |
+	# one 16-byte line per datagram (space-padded: busybox awk reads 0-padded numbers as octal)
+	seq 1 $COUNT | awk '{ printf "%15d\n", $1 }' |
 		socat -u -b 16 - "UDP-SENDTO:$(ip_of 1):$PORT"
 	barrier sent
 	ktap_skip "udp_in_order" "sender side"
