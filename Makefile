@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make            build the module (against KDIR) and the userspace tools (CMake)
-# make check      run every test (unit tests, then the cluster selftests in QEMU)
+# make check      run every test (lint, unit tests, then the cluster selftests in QEMU)
 # make demo       boot a 3-node virtual cluster and show shmnic working
 # make bench      benchmarks: shml0 against virtio-net, and the userspace ring
 # make deps       install the Debian packages the above need (run as root)
@@ -15,7 +15,7 @@ JOBS  ?= $(shell nproc)
 
 export KVER
 
-.PHONY: all module tools deps check unit-check cluster-check demo bench clean
+.PHONY: all module tools deps lint check unit-check cluster-check demo bench clean
 
 all: module tools
 
@@ -29,6 +29,9 @@ tools:
 deps:
 	scripts/install-deps
 
+lint: module
+	scripts/lint
+
 unit-check: tools
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -37,6 +40,7 @@ cluster-check: all
 
 check: deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) unit-check
 	$(MAKE) cluster-check
 

@@ -127,7 +127,7 @@ static inline int shmnic_check_first(const struct shmnic_desc *d, u32 avail,
 	if (n < shmnic_frame_slots(d->total_len, buf_size) ||
 	    n > SHMNIC_MAX_CHAIN || n > avail)
 		return -EBADMSG;
-	if (!(d->flags & SHMNIC_DESC_MORE) != (n == 1))
+	if (!(d->flags & SHMNIC_DESC_MORE) != !(n - 1))
 		return -EBADMSG;
 	f->total_len = d->total_len;
 	f->nslots = (u16)n;
@@ -190,6 +190,7 @@ static inline int shmnic_copy_frame(const struct shmnic_ring *r, u32 first,
  */
 static inline int shmnic_tx_room(const struct shmnic_ring *r)
 {
+	/* Acquire: the receiver is done with the slots before cons. */
 	u32 cons = smp_load_acquire(&r->rx->cons);
 	u32 used = r->idx - cons;
 
@@ -212,6 +213,7 @@ static inline void shmnic_tx_publish(struct shmnic_ring *r, u32 len, u16 flags,
 				     const struct shmnic_meta *meta)
 {
 	r->idx += shmnic_fill_descs(r, r->idx, len, flags, 0, meta);
+	/* Release: descriptors and data before the producer index. */
 	smp_store_release(&r->tx->prod, r->idx);
 }
 
@@ -263,6 +265,7 @@ static inline void shmnic_tx_connect(struct shmnic_ring *r, u32 tx_epoch,
 	u32 cons = READ_ONCE(r->rx->cons);
 
 	WRITE_ONCE(r->tx->rx_epoch, 0);
+	/* Hide the ring from the receiver while its indices change. */
 	smp_wmb();
 	r->idx = (u32)(old_prod - cons) <= r->slots ? old_prod : cons;
 	/* Treat the receiver's current request as unanswered: kick once. */
@@ -272,6 +275,7 @@ static inline void shmnic_tx_connect(struct shmnic_ring *r, u32 tx_epoch,
 	WRITE_ONCE(r->tx->kick_ack, r->kick);
 	WRITE_ONCE(r->tx->space_req, 0);
 	WRITE_ONCE(r->tx->tx_epoch, tx_epoch);
+	/* Indices before the epoch that lets the receiver read the ring. */
 	smp_wmb();
 	WRITE_ONCE(r->tx->rx_epoch, rx_epoch);
 }
@@ -282,6 +286,7 @@ static inline void shmnic_tx_connect(struct shmnic_ring *r, u32 tx_epoch,
 static inline void shmnic_rx_setup(struct shmnic_ring *r, u32 epoch)
 {
 	WRITE_ONCE(r->rx->rx_epoch, 0);
+	/* Hide the ring from the sender while its indices change. */
 	smp_wmb();
 	r->idx = READ_ONCE(r->tx->prod);
 	r->kick = 0;
@@ -289,6 +294,7 @@ static inline void shmnic_rx_setup(struct shmnic_ring *r, u32 epoch)
 	WRITE_ONCE(r->rx->cons, r->idx);
 	WRITE_ONCE(r->rx->kick_req, 0);
 	WRITE_ONCE(r->rx->space_ack, r->space);
+	/* Indices before the epoch that lets the sender connect. */
 	smp_wmb();
 	WRITE_ONCE(r->rx->rx_epoch, epoch);
 }
@@ -296,6 +302,7 @@ static inline void shmnic_rx_setup(struct shmnic_ring *r, u32 epoch)
 /* Slots published and not yet consumed, or -EPROTO if impossible. */
 static inline int shmnic_rx_avail(const struct shmnic_ring *r)
 {
+	/* Acquire: pairs with the release in shmnic_tx_publish(). */
 	u32 avail = smp_load_acquire(&r->tx->prod) - r->idx;
 
 	if (avail > r->slots)
@@ -331,6 +338,7 @@ static inline void shmnic_rx_consume(struct shmnic_ring *r,
 				     const struct shmnic_frame *f)
 {
 	r->idx += f->nslots;
+	/* Release: done with the slots before giving them back. */
 	smp_store_release(&r->rx->cons, r->idx);
 }
 
@@ -338,6 +346,7 @@ static inline void shmnic_rx_consume(struct shmnic_ring *r,
 static inline void shmnic_rx_reset(struct shmnic_ring *r)
 {
 	r->idx = READ_ONCE(r->tx->prod);
+	/* Release: pairs with the acquire in shmnic_tx_room(). */
 	smp_store_release(&r->rx->cons, r->idx);
 }
 
@@ -409,6 +418,7 @@ static inline u32 shmnic_bc_begin(struct shmnic_ring *r, u32 len)
 
 	for (i = 0; i < n; i++)
 		WRITE_ONCE(shmnic_slot_desc(r, w + i)->seq, 0);
+	/* seq 0 visible before any slot is rewritten. */
 	smp_wmb();
 	return w;
 }
@@ -419,9 +429,11 @@ static inline void shmnic_bc_publish(struct shmnic_ring *r, u32 w, u32 me,
 {
 	u32 n = shmnic_fill_descs(r, w, len, flags, (u16)me, meta), i;
 
+	/* Data and descriptors before the sequence numbers. */
 	smp_wmb();
 	for (i = 0; i < n; i++)
 		WRITE_ONCE(shmnic_slot_desc(r, w + i)->seq, w + i + 1);
+	/* Release: the slots before the write index. */
 	smp_store_release(&r->bc->widx, w + n);
 }
 
@@ -446,6 +458,7 @@ static inline void shmnic_bc_write(struct shmnic_ring *r, u32 me,
 /* Start reading at the current write index (nothing old is delivered). */
 static inline void shmnic_bc_reader_init(struct shmnic_ring *r)
 {
+	/* Acquire: pairs with the release in shmnic_bc_publish(). */
 	r->idx = smp_load_acquire(&r->bc->widx);
 }
 
@@ -459,6 +472,7 @@ static inline void shmnic_bc_reader_init(struct shmnic_ring *r)
 static inline int shmnic_bc_peek(struct shmnic_ring *r, u32 max_nodes,
 				 struct shmnic_frame *f, u64 *lost)
 {
+	/* Acquire: pairs with the release in shmnic_bc_publish(). */
 	u32 w = smp_load_acquire(&r->bc->widx);
 	u32 avail = w - r->idx;
 	struct shmnic_desc d;
@@ -468,6 +482,7 @@ static inline int shmnic_bc_peek(struct shmnic_ring *r, u32 max_nodes,
 		return -EAGAIN;
 	if (avail > r->slots)
 		goto stale;
+	/* Acquire: seq before the descriptor and data it covers. */
 	seq = smp_load_acquire(&shmnic_slot_desc(r, r->idx)->seq);
 	if (seq != r->idx + 1)
 		goto stale;
@@ -495,11 +510,13 @@ static inline int shmnic_bc_done(struct shmnic_ring *r,
 {
 	u32 i;
 
+	/* The copy before the second look at the sequence numbers. */
 	smp_rmb();
 	for (i = 0; i < f->nslots; i++) {
 		if (READ_ONCE(shmnic_slot_desc(r, r->idx + i)->seq) !=
 		    r->idx + i + 1) {
 			*lost += f->nslots;
+			/* Acquire: pairs with the release in shmnic_bc_publish(). */
 			r->idx = smp_load_acquire(&r->bc->widx);
 			return -ESTALE;
 		}

@@ -447,11 +447,10 @@ static int shmnic_poll_bcast(struct shmnic_net *sn, int quota)
 			shmnic_ctrl_rcv(sn, &f);
 		} else {
 			skb = shmnic_rx_skb(sn, r, r->idx, &f);
-			if (shmnic_bc_done(r, &f, &lost)) {
+			if (shmnic_bc_done(r, &f, &lost))
 				kfree_skb(skb);
-			} else if (skb) {
+			else if (skb)
 				shmnic_rx_deliver(sn, skb, &f);
-			}
 		}
 	}
 	if (lost) {
@@ -528,8 +527,7 @@ void shmnic_net_node_change(struct shmnic_net *sn)
 		napi_schedule(&sn->napi);
 }
 
-/*
- * Heartbeat-timer work: catch any lost doorbell, and break a broadcast lock
+/* Heartbeat-timer work: catch any lost doorbell, and break a broadcast lock
  * that stays held with no progress (its holder died or went mad).
  */
 void shmnic_net_watchdog(struct shmnic_net *sn)
@@ -670,14 +668,16 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 		p->id = id;
 		if (id == sd->id)
 			continue;
-		shmnic_ring_init_pair(&p->tx, shmnic_pair_ring_at(sd->shm, l,
-				      net, sd->id, id), l);
-		shmnic_ring_init_pair(&p->rx, shmnic_pair_ring_at(sd->shm, l,
-				      net, id, sd->id), l);
+		shmnic_ring_init_pair(&p->tx,
+				      shmnic_pair_ring_at(sd->shm, l, net,
+							  sd->id, id), l);
+		shmnic_ring_init_pair(&p->rx,
+				      shmnic_pair_ring_at(sd->shm, l, net,
+							  id, sd->id), l);
 		shmnic_rx_setup(&p->rx, sd->epoch);
 	}
-	shmnic_ring_init_bcast(&sn->bc_rx, shmnic_bcast_ring_at(sd->shm, l,
-			       net), l);
+	shmnic_ring_init_bcast(&sn->bc_rx,
+			       shmnic_bcast_ring_at(sd->shm, l, net), l);
 	sn->bc_tx = sn->bc_rx;
 
 	SET_NETDEV_DEV(ndev, &sd->pdev->dev);

@@ -37,6 +37,7 @@ static int shmnic_format(struct shmnic_dev *sd,
 
 	memset((u8 *)sd->shm + l.node_off, 0, l.size - l.node_off);
 	shmnic_region_fill(hdr, &l, sd->id);
+	/* The layout before the state word that says it is ready. */
 	smp_wmb();
 	WRITE_ONCE(hdr->state, SHMNIC_FMT_READY);
 	dev_info(&sd->pdev->dev, "formatted the region: %u nodes, %u slots\n",
@@ -75,6 +76,8 @@ int shmnic_region_attach(struct shmnic_dev *sd, bool force_format,
 		waited += 20;
 	}
 
+	/* The state word before the header it vouches for. */
+	smp_rmb();
 	memcpy(&snap, hdr, sizeof(snap));
 	err = shmnic_region_check(&snap, sd->shm_size, &sd->lay);
 	if (err) {
@@ -110,6 +113,7 @@ void shmnic_node_up(struct shmnic_dev *sd)
 	WRITE_ONCE(n->flags, sd->node_flags);
 	WRITE_ONCE(n->heartbeat, ++sd->heartbeat);
 	WRITE_ONCE(n->epoch, sd->epoch);
+	/* The entry before the state that makes others read it. */
 	smp_wmb();
 	WRITE_ONCE(n->state, SHMNIC_NODE_UP);
 }
