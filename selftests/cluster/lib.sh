@@ -1,0 +1,143 @@
+# shellcheck shell=sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for cluster selftests. Source it from a test run inside the VMs
+# of qemu/cluster (busybox sh):
+#     . "$(dirname "$0")/lib.sh"       # or: . /usr/lib/shmnic/lib.sh
+#
+# Exit codes (kselftest): 0 pass, 1 fail, 4 skip.
+#
+# Environment (set by the VM init): SHMNIC_NODE_ID, SHMNIC_NODES,
+# SHMNIC_VM (nodeI), SHMNIC_RESTARTED (0/1), SHMNIC_LOADED (0/1: shmnic
+# loaded and shml0 configured), SHMNIC_OUT (a directory shared with the
+# host and every VM of the run). Commands: barrier NAME [TIMEOUT_S],
+# killvm [--restart] NAME.
+
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+ME=${SHMNIC_NODE_ID:-0}
+NODES=${SHMNIC_NODES:-1}
+KTAP_COUNT=0
+KTAP_FAILED=0
+
+# --- addresses -------------------------------------------------------------
+ip_of() { echo "10.10.0.$(($1 + 1))"; }     # shml0, IPv4
+ip6_of() { echo "fd00:10::$(($1 + 1))"; }   # shml0, IPv6
+vip_of() { echo "10.20.0.$(($1 + 1))"; }    # eth0 (virtio-net, node0/1)
+vip6_of() { echo "fd00:20::$(($1 + 1))"; }  # eth0, IPv6
+mac_of() { printf '02:53:4d:00:%02x:%02x\n' $(($1 >> 8 & 255)) $(($1 & 255)); }
+
+# Node ids other than this one.
+other_nodes() {
+	_i=0
+	while [ "$_i" -lt "$NODES" ]; do
+		[ "$_i" = "$ME" ] || echo "$_i"
+		_i=$((_i + 1))
+	done
+}
+
+all_nodes() { seq 0 $((NODES - 1)); }
+
+# --- KTAP output -------------------------------------------------------------
+# Lines are prefixed by nothing: each VM's output is its own log.
+ktap_header() { echo "TAP version 13"; }
+ktap_plan() { echo "1..$1"; }
+info() { echo "# $SHMNIC_VM: $*"; }
+
+ktap_ok() {
+	KTAP_COUNT=$((KTAP_COUNT + 1))
+	echo "ok $KTAP_COUNT $*"
+}
+
+ktap_fail() {
+	KTAP_COUNT=$((KTAP_COUNT + 1))
+	KTAP_FAILED=$((KTAP_FAILED + 1))
+	echo "not ok $KTAP_COUNT $*"
+}
+
+# ktap_skip NAME REASON...
+ktap_skip() {
+	_n=$1
+	shift
+	KTAP_COUNT=$((KTAP_COUNT + 1))
+	echo "ok $KTAP_COUNT $_n # SKIP $*"
+}
+
+# ktap_result NAME RC: ok if RC is 0, else not ok.
+ktap_result() {
+	if [ "$2" = 0 ]; then ktap_ok "$1"; else ktap_fail "$1"; fi
+}
+
+# Exit with 1 if any ktap_fail happened, else 0.
+ktap_finish() {
+	echo "# $SHMNIC_VM: $KTAP_COUNT tests, $KTAP_FAILED failed"
+	[ "$KTAP_FAILED" = 0 ] && exit $KSFT_PASS
+	exit $KSFT_FAIL
+}
+
+# Skip the whole test (the harness reports SKIP if every node does so).
+ktap_skip_all() {
+	echo "# SKIP $*"
+	exit $KSFT_SKIP
+}
+
+# --- checks ----------------------------------------------------------------
+# check NAME CMD...: run CMD, report ok/not ok NAME.
+check() {
+	_n=$1
+	shift
+	if "$@"; then ktap_ok "$_n"; else ktap_fail "$_n"; fi
+}
+
+# ensure_pass DESC CMD...: CMD must succeed, else fail the test at once.
+ensure_pass() {
+	_d=$1
+	shift
+	"$@" && return 0
+	echo "# $SHMNIC_VM: FAIL: $_d: '$*' failed" >&2
+	exit $KSFT_FAIL
+}
+
+# ensure_fail DESC CMD...: CMD must fail, else fail the test at once.
+ensure_fail() {
+	_d=$1
+	shift
+	"$@" || return 0
+	echo "# $SHMNIC_VM: FAIL: $_d: '$*' succeeded" >&2
+	exit $KSFT_FAIL
+}
+
+# busywait TIMEOUT_MS CMD...: retry CMD every 0.1 s until it succeeds
+# (return 0) or TIMEOUT_MS passed (return CMD's last status).
+busywait() {
+	_limit=$(($1 / 100))
+	shift
+	_t=0
+	while :; do
+		"$@" && return 0
+		_rc=$?
+		[ "$_t" -ge "$_limit" ] && return $_rc
+		sleep 0.1
+		_t=$((_t + 1))
+	done
+}
+
+# Skip the test unless shmnic is loaded and shml0 configured.
+require_shml0() {
+	[ "${SHMNIC_LOADED:-0}" = 1 ] && [ -e /sys/class/net/shml0 ] ||
+		ktap_skip_all "shmnic not loaded (qemu/cluster --no-load?)"
+}
+
+require_nodes() {
+	[ "$NODES" -ge "$1" ] || ktap_skip_all "needs at least $1 nodes, have $NODES"
+}
+
+# ping_ok IP [COUNT]: IP answers (ping -c COUNT, default 1, 2 s deadline each).
+ping_ok() {
+	case $1 in
+	*:*) ping -6 -c "${2:-1}" -W 2 "$1" >/dev/null 2>&1 ;;
+	*) ping -c "${2:-1}" -W 2 "$1" >/dev/null 2>&1 ;;
+	esac
+}
