@@ -13,7 +13,7 @@ KDIR  ?= /lib/modules/$(KVER)/build
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-export KVER
+export KVER BUILD
 
 .PHONY: all module tools deps lint check unit-check cluster-check demo bench clean
 
