@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * include/shmnic/layout.h: geometry validation, layout computation, the
+ * region header round trip.
+ */
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <set>
+#include <utility>
+
+using namespace shmnic_test;
+
+namespace {
+
+constexpr u64 MiB = 1024 * 1024;
+
+struct Span {
+	u64 start, end; /* [start, end) */
+	std::string what;
+};
+
+/* Every structure of the region as byte ranges relative to the base. */
+std::vector<Span> spans(const shmnic_layout &l)
+{
+	std::vector<Span> v;
+	v.push_back({0, sizeof(shmnic_region), "region header"});
+	v.push_back({l.node_off,
+		     l.node_off + (u64)l.g.max_nodes * sizeof(shmnic_node),
+		     "node table"});
+	for (u32 n = 0; n < l.g.nets; n++) {
+		v.push_back({l.net_off[n], l.net_off[n] + l.bcast_bytes,
+			     "bcast net " + std::to_string(n)});
+		for (u32 to = 0; to < l.g.max_nodes; to++)
+			for (u32 from = 0; from < l.g.max_nodes; from++) {
+				u8 *base = reinterpret_cast<u8 *>(SHMNIC_PAGE);
+				u64 off = (u64)((u8 *)shmnic_pair_ring_at(
+						base, &l, n, from, to) - base);
+				v.push_back({off, off + l.ring_bytes,
+					     "pair " + std::to_string(from) +
+						     "->" + std::to_string(to) +
+						     " net " + std::to_string(n)});
+			}
+	}
+	return v;
+}
+
+void expect_layout_sane(const shmnic_geometry &g, const shmnic_layout &l)
+{
+	SCOPED_TRACE(::testing::Message()
+		     << "geometry {" << g.max_nodes << "," << g.ring_slots << ","
+		     << g.buf_size << "," << g.bcast_slots << "," << g.nets
+		     << "}");
+	/* alignment */
+	EXPECT_EQ(l.node_off % SHMNIC_PAGE, 0u);
+	for (u32 n = 0; n < g.nets; n++)
+		EXPECT_EQ(l.net_off[n] % SHMNIC_PAGE, 0u) << "net " << n;
+	EXPECT_EQ(l.ring_bytes % SHMNIC_PAGE, 0u);
+	EXPECT_EQ(l.bcast_bytes % SHMNIC_PAGE, 0u);
+	EXPECT_EQ(l.net_bytes % SHMNIC_PAGE, 0u);
+	EXPECT_EQ(l.size % SHMNIC_PAGE, 0u);
+	EXPECT_EQ(l.ring_desc_off % SHMNIC_CACHELINE, 0u);
+	EXPECT_EQ(l.ring_buf_off % SHMNIC_CACHELINE, 0u);
+	EXPECT_EQ(l.bcast_desc_off % SHMNIC_CACHELINE, 0u);
+	EXPECT_EQ(l.bcast_buf_off % SHMNIC_CACHELINE, 0u);
+
+	/* inside one ring: header, descriptors, buffers, in that order */
+	EXPECT_GE(l.ring_desc_off, sizeof(shmnic_ring_hdr));
+	EXPECT_GE(l.ring_buf_off,
+		  l.ring_desc_off + (u64)g.ring_slots * sizeof(shmnic_desc));
+	EXPECT_LE(l.ring_buf_off + (u64)g.ring_slots * g.buf_size, l.ring_bytes);
+	EXPECT_GE(l.bcast_desc_off, sizeof(shmnic_bcast_hdr));
+	EXPECT_GE(l.bcast_buf_off,
+		  l.bcast_desc_off + (u64)g.bcast_slots * sizeof(shmnic_desc));
+	EXPECT_LE(l.bcast_buf_off + (u64)g.bcast_slots * g.buf_size,
+		  l.bcast_bytes);
+
+	/* nothing overlaps, everything is inside the region */
+	auto v = spans(l);
+	std::sort(v.begin(), v.end(),
+		  [](const Span &a, const Span &b) { return a.start < b.start; });
+	for (size_t i = 0; i < v.size(); i++) {
+		EXPECT_LT(v[i].start, v[i].end) << v[i].what;
+		EXPECT_LE(v[i].end, l.size) << v[i].what;
+		if (i) {
+			EXPECT_LE(v[i - 1].end, v[i].start)
+				<< v[i - 1].what << " overlaps " << v[i].what;
+		}
+	}
+	for (const auto &s : v) {
+		if (s.what.rfind("pair", 0) == 0 || s.what.rfind("bcast", 0) == 0) {
+			EXPECT_EQ(s.start % SHMNIC_PAGE, 0u) << s.what;
+		}
+	}
+}
+
+} // namespace
+
+TEST(Layout, StructSizesAndOffsetsAreTheAbi)
+{
+	EXPECT_EQ(sizeof(shmnic_desc), 32u);
+	EXPECT_EQ(offsetof(shmnic_desc, seq), 16u);
+	EXPECT_EQ(offsetof(shmnic_desc, meta), 20u);
+	EXPECT_EQ(sizeof(shmnic_ring_hdr), 2 * SHMNIC_CACHELINE);
+	EXPECT_EQ(offsetof(shmnic_ring_hdr, rx), SHMNIC_CACHELINE);
+	EXPECT_EQ(offsetof(shmnic_bcast_hdr, widx), SHMNIC_CACHELINE);
+	EXPECT_EQ(sizeof(shmnic_node), SHMNIC_CACHELINE);
+	EXPECT_LE(sizeof(shmnic_region), SHMNIC_PAGE);
+	EXPECT_EQ(SHMNIC_MAX_FRAME, 65553u);
+	EXPECT_EQ(SHMNIC_MAX_CHAIN, 257u);
+}
+
+TEST(Layout, DefaultGeometryFitsIn64MiB)
+{
+	shmnic_geometry g = default_geometry();
+	shmnic_layout l;
+	ASSERT_TRUE(shmnic_geometry_valid(&g));
+	ASSERT_EQ(shmnic_layout_compute(&g, 64 * MiB, &l), 0);
+	EXPECT_LE(l.size, 64 * MiB);
+	EXPECT_EQ(l.g.max_nodes, 8u);
+	EXPECT_EQ(l.node_off, SHMNIC_PAGE);
+	EXPECT_EQ(l.net_bytes, l.bcast_bytes + 64 * l.ring_bytes);
+	EXPECT_EQ(l.size, l.net_off[0] + l.net_bytes);
+	expect_layout_sane(g, l);
+}
+
+TEST(Layout, OtherValidGeometriesAreSane)
+{
+	const shmnic_geometry gs[] = {
+		geometry(2, 256, 2048, 128, 1),
+		geometry(2, 16, 65536, 16, 2),
+		geometry(64, 64, 4096, 1024, 2),
+		geometry(3, 1024, 256, 1024, 1),
+		geometry(5, 128, 4160, 32, 2), /* buf not a power of two */
+		geometry(64, 16384, 65536, 16384, 2), /* largest */
+	};
+	for (const auto &g : gs) {
+		shmnic_layout l;
+		ASSERT_TRUE(shmnic_geometry_valid(&g));
+		ASSERT_EQ(shmnic_layout_compute(&g, ~0ull, &l), 0);
+		expect_layout_sane(g, l);
+	}
+}
+
+TEST(Layout, PairRingsAreDistinctForEveryFromTo)
+{
+	shmnic_geometry g = geometry(8, 256, 2048, 256, 2);
+	shmnic_layout l;
+	ASSERT_EQ(shmnic_layout_compute(&g, ~0ull, &l), 0);
+	std::set<void *> seen;
+	u8 *base = reinterpret_cast<u8 *>(0x100000);
+	for (u32 n = 0; n < g.nets; n++) {
+		seen.insert(shmnic_bcast_ring_at(base, &l, n));
+		for (u32 from = 0; from < g.max_nodes; from++)
+			for (u32 to = 0; to < g.max_nodes; to++) {
+				void *p = shmnic_pair_ring_at(base, &l, n, from, to);
+				EXPECT_TRUE(seen.insert(p).second)
+					<< "net " << n << " " << from << "->" << to;
+				/* receiver-major, as documented */
+				EXPECT_EQ((u8 *)p - base,
+					  (ptrdiff_t)(l.net_off[n] + l.bcast_bytes +
+						      (to * g.max_nodes + from) *
+							      l.ring_bytes));
+			}
+	}
+	EXPECT_EQ(seen.size(), (size_t)g.nets * (1 + 64));
+	EXPECT_EQ((u8 *)shmnic_node_at(base, &l, 3) - base,
+		  (ptrdiff_t)(l.node_off + 3 * sizeof(shmnic_node)));
+}
+
+TEST(Layout, InvalidGeometriesAreRejected)
+{
+	const struct {
+		shmnic_geometry g;
+		const char *why;
+	} bad[] = {
+		{geometry(8, 100, 2048, 256, 1), "ring_slots not a power of two"},
+		{geometry(8, 0, 2048, 256, 1), "ring_slots 0"},
+		{geometry(8, 8, 65536, 256, 1), "ring_slots < MIN_SLOTS"},
+		{geometry(8, 32768, 2048, 256, 1), "ring_slots > MAX_SLOTS"},
+		{geometry(8, 256, 2048, 100, 1), "bcast_slots not a power of two"},
+		{geometry(8, 256, 2048, 0, 1), "bcast_slots 0"},
+		{geometry(8, 256, 2048, 8, 1), "bcast_slots < MIN_SLOTS"},
+		{geometry(8, 256, 2048, 32768, 1), "bcast_slots > MAX_SLOTS"},
+		{geometry(8, 256, 2000, 256, 1), "buf_size not a multiple of 64"},
+		{geometry(8, 256, 2049, 256, 1), "buf_size not a multiple of 64"},
+		{geometry(8, 1024, 192, 256, 1), "buf_size < MIN_BUF"},
+		{geometry(8, 256, 65536 + 64, 256, 1), "buf_size > MAX_BUF"},
+		{geometry(8, 256, 0, 256, 1), "buf_size 0"},
+		{geometry(0, 256, 2048, 256, 1), "max_nodes 0"},
+		{geometry(1, 256, 2048, 256, 1), "max_nodes 1"},
+		{geometry(65, 256, 2048, 256, 1), "max_nodes > 64"},
+		{geometry(8, 256, 2048, 256, 0), "nets 0"},
+		{geometry(8, 256, 2048, 256, 3), "nets > MAX_NETS"},
+		{geometry(8, 64, 2048, 256, 1), "max frame (33 slots) > half ring"},
+		{geometry(8, 512, 256, 256, 1), "max frame (257 slots) > half ring"},
+		{geometry(8, 16, 8192, 256, 1), "max frame (9 slots) > half ring"},
+	};
+	for (const auto &b : bad) {
+		shmnic_layout l;
+		EXPECT_FALSE(shmnic_geometry_valid(&b.g)) << b.why;
+		EXPECT_EQ(shmnic_layout_compute(&b.g, ~0ull, &l), -EINVAL) << b.why;
+	}
+	/* the boundaries just inside are valid */
+	const shmnic_geometry good[] = {
+		geometry(2, 256, 2048, 256, 1),
+		geometry(64, 256, 2048, 256, 1),
+		geometry(8, 1024, 256, 1024, 1), /* 257 slots <= 512 */
+		geometry(8, 16, 65536, 16, 1),   /* 2 slots <= 8 */
+		geometry(8, 128, 2048, 128, 2),  /* 33 <= 64 */
+		geometry(8, 16384, 65536, 16384, 2),
+	};
+	for (const auto &g : good)
+		EXPECT_TRUE(shmnic_geometry_valid(&g))
+			<< g.max_nodes << "," << g.ring_slots << "," << g.buf_size;
+}
+
+TEST(Layout, TooSmallRegionGivesENOSPC)
+{
+	shmnic_geometry g = default_geometry();
+	shmnic_layout l;
+	ASSERT_EQ(shmnic_layout_compute(&g, ~0ull, &l), 0);
+	u64 need = l.size;
+	shmnic_layout l2;
+	EXPECT_EQ(shmnic_layout_compute(&g, need, &l2), 0);
+	EXPECT_EQ(shmnic_layout_compute(&g, need - 1, &l2), -ENOSPC);
+	EXPECT_EQ(shmnic_layout_compute(&g, 1 * MiB, &l2), -ENOSPC);
+	EXPECT_EQ(shmnic_layout_compute(&g, 0, &l2), -ENOSPC);
+	/* a larger geometry does not fit in 64 MiB */
+	shmnic_geometry big = geometry(64, 256, 2048, 256, 1);
+	EXPECT_EQ(shmnic_layout_compute(&big, 64 * MiB, &l2), -ENOSPC);
+}
+
+TEST(Layout, RegionFillThenCheckRoundTrips)
+{
+	for (u32 nets = 1; nets <= 2; nets++) {
+		shmnic_geometry g = default_geometry();
+		g.nets = nets;
+		shmnic_layout l, l2;
+		const u64 bar = nets * 64 * MiB;
+		ASSERT_EQ(shmnic_layout_compute(&g, bar, &l), 0);
+		shmnic_region r;
+		std::memset(&r, 0xa5, sizeof(r));
+		shmnic_region_fill(&r, &l, 5);
+		EXPECT_EQ(r.formatter, 5u);
+		EXPECT_EQ(r.net_off[0], l.net_off[0]);
+		if (nets == 1) {
+			EXPECT_EQ(r.net_off[1], 0u);
+		}
+		/* not READY yet: refused */
+		r.state = SHMNIC_FMT_BUSY;
+		EXPECT_EQ(shmnic_region_check(&r, bar, &l2), -EINVAL);
+		r.state = SHMNIC_FMT_READY;
+		ASSERT_EQ(shmnic_region_check(&r, bar, &l2), 0);
+		EXPECT_EQ(std::memcmp(&l, &l2, sizeof(l)), 0);
+		/* a smaller BAR than what was laid out */
+		EXPECT_EQ(shmnic_region_check(&r, l.size - SHMNIC_PAGE, &l2),
+			  -EINVAL);
+	}
+}
+
+TEST(Layout, RegionCheckRejectsAnySingleChangedField)
+{
+	shmnic_geometry g = geometry(8, 256, 2048, 256, 2);
+	shmnic_layout l, l2;
+	ASSERT_EQ(shmnic_layout_compute(&g, 128 * MiB, &l), 0);
+	shmnic_region good;
+	std::memset(&good, 0, sizeof(good));
+	shmnic_region_fill(&good, &l, 1);
+	good.state = SHMNIC_FMT_READY;
+	ASSERT_EQ(shmnic_region_check(&good, 128 * MiB, &l2), 0);
+
+#define FIELD(f) {#f, offsetof(shmnic_region, f), sizeof(good.f)}
+	const struct {
+		const char *name;
+		size_t off, size;
+	} fields[] = {
+		FIELD(magic), FIELD(version), FIELD(state), FIELD(size),
+		FIELD(max_nodes), FIELD(ring_slots), FIELD(buf_size),
+		FIELD(bcast_slots), FIELD(nets), FIELD(node_off),
+		{"net_off[0]", offsetof(shmnic_region, net_off), 8},
+		{"net_off[1]", offsetof(shmnic_region, net_off) + 8, 8},
+		FIELD(ring_bytes), FIELD(bcast_bytes), FIELD(net_bytes),
+	};
+#undef FIELD
+	/* a few kinds of change per field: +1, -1, one high bit, zero, ~0 */
+	for (const auto &f : fields) {
+		for (int kind = 0; kind < 6; kind++) {
+			shmnic_region r = good;
+			u8 *p = reinterpret_cast<u8 *>(&r) + f.off;
+			u64 v = 0;
+			std::memcpy(&v, p, f.size);
+			u64 orig = v;
+			switch (kind) {
+			case 0: v += 1; break;
+			case 1: v -= 1; break;
+			case 2: v ^= (u64)1 << (f.size * 8 - 1); break;
+			case 3: v = 0; break;
+			case 4: v = ~0ull; break;
+			case 5: v += SHMNIC_PAGE; break;
+			}
+			std::memcpy(p, &v, f.size);
+			std::memcpy(&v, p, f.size);
+			if (v == orig)
+				continue;
+			EXPECT_EQ(shmnic_region_check(&r, 128 * MiB, &l2), -EINVAL)
+				<< f.name << " changed from " << orig << " (kind "
+				<< kind << ")";
+		}
+	}
+	/* the formatter id and the reserved word are informational */
+	shmnic_region r = good;
+	r.formatter = 7;
+	r.reserved = 0x1234;
+	EXPECT_EQ(shmnic_region_check(&r, 128 * MiB, &l2), 0);
+}
+
+/* The header compiled as C (see c_compile.c) agrees with the C++ view. */
+extern "C" int shmnic_c_layout(const struct shmnic_geometry *g, u64 size,
+			       struct shmnic_layout *l);
+extern "C" size_t shmnic_c_sizeof(int which);
+
+TEST(Layout, CAndCxxAgreeOnLayout)
+{
+	shmnic_geometry g = default_geometry();
+	shmnic_layout a, b;
+	ASSERT_EQ(shmnic_layout_compute(&g, 64 * MiB, &a), 0);
+	ASSERT_EQ(shmnic_c_layout(&g, 64 * MiB, &b), 0);
+	EXPECT_EQ(std::memcmp(&a, &b, sizeof(a)), 0);
+	EXPECT_EQ(shmnic_c_sizeof(0), sizeof(shmnic_region));
+	EXPECT_EQ(shmnic_c_sizeof(1), sizeof(shmnic_desc));
+	EXPECT_EQ(shmnic_c_sizeof(2), sizeof(shmnic_ring));
+	EXPECT_EQ(shmnic_c_sizeof(3), sizeof(shmnic_layout));
+}
