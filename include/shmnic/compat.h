@@ -34,6 +34,7 @@ static inline u32 shmnic_cmpxchg32(u32 *p, u32 old, u32 val)
 typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
+typedef int32_t s32;
 typedef uint64_t u64;
 
 /* The kernel's barrier and access primitives, as GCC atomics. */

@@ -222,9 +222,11 @@ static inline int shmnic_geometry_valid(const struct shmnic_geometry *g)
 	       g->bcast_slots <= SHMNIC_MAX_SLOTS &&
 	       g->buf_size >= SHMNIC_MIN_BUF && g->buf_size <= SHMNIC_MAX_BUF &&
 	       !(g->buf_size % SHMNIC_CACHELINE) &&
-	       /* a maximal frame must fit in half a ring */
+	       /* a maximal frame must fit in half of every ring */
 	       shmnic_frame_slots(SHMNIC_MAX_FRAME, g->buf_size) <=
 			g->ring_slots / 2 &&
+	       shmnic_frame_slots(SHMNIC_MAX_FRAME, g->buf_size) <=
+			g->bcast_slots / 2 &&
 	       g->nets >= 1 && g->nets <= SHMNIC_MAX_NETS;
 }
 

@@ -225,6 +225,8 @@ static inline int shmnic_tx_put(struct shmnic_ring *r, const void *data,
 	u32 n = shmnic_frame_slots(len, r->buf_size), i, off = 0;
 	int room = shmnic_tx_room(r);
 
+	if (!len || len > SHMNIC_MAX_FRAME)
+		return -EINVAL;
 	if (room < 0)
 		return room;
 	if ((u32)room < n)
@@ -487,6 +489,10 @@ static inline int shmnic_bc_peek(struct shmnic_ring *r, u32 max_nodes,
 	if (seq != r->idx + 1)
 		goto stale;
 	memcpy(&d, shmnic_slot_desc(r, r->idx), sizeof(d));
+	/* The copy before the second look: a writer may have lapped us. */
+	smp_rmb();
+	if (READ_ONCE(shmnic_slot_desc(r, r->idx)->seq) != seq)
+		goto stale;
 	if (shmnic_check_first(&d, avail, r->buf_size, f) ||
 	    d.src >= max_nodes) {
 		r->idx = w;
@@ -494,7 +500,9 @@ static inline int shmnic_bc_peek(struct shmnic_ring *r, u32 max_nodes,
 	}
 	return 0;
 stale:
-	*lost += avail;
+	/* A write index that went backwards (a broken lock) loses nothing. */
+	if ((s32)avail > 0)
+		*lost += avail;
 	r->idx = w;
 	return -ESTALE;
 }
