@@ -62,6 +62,12 @@ bps_from_text() {
 	}' "$1" | tail -n 1
 }
 
+# "KICKS SAVED": shml0's doorbell counters (ethtool -S).
+doorbells() {
+	ethtool -S shml0 | awk '$1 == "tx_doorbells:" { k = $2 }
+		$1 == "tx_doorbells_saved:" { s = $2 } END { print k + 0, s + 0 }'
+}
+
 # tcp LINK ADDR: iperf3 and print a "BENCH tcp ..." line.
 tcp() {
 	_out=/tmp/iperf.$1
@@ -151,8 +157,17 @@ case $ME in
 		rtt "$link" "$(addr_of "$link")" | tee -a /tmp/bench.lines
 	done
 	for link in $LINKS; do
+		[ "$link" = shml0 ] && doorbells >/tmp/db.before
 		tcp "$link" "$(addr_of "$link")" | tee -a /tmp/bench.lines
+		[ "$link" = shml0 ] && doorbells >/tmp/db.after
 	done
+	# how many frames of the shml0 TCP run needed a doorbell
+	read -r k0 s0 </tmp/db.before
+	read -r k1 s1 </tmp/db.after
+	awk -v k=$((k1 - k0)) -v s=$((s1 - s0)) 'BEGIN {
+		printf "# shml0 doorbells during the TCP run: %d rung, %d saved (%.0f%% of frames without a doorbell)\n",
+			k, s, k + s ? 100 * s / (k + s) : 0
+	}'
 	grep -q 'error=' /tmp/bench.lines && fail=1
 	[ "$(grep -c '^BENCH ' /tmp/bench.lines)" = 4 ] || fail=1
 	echo
