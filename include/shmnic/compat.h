@@ -50,6 +50,16 @@ typedef uint64_t u64;
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #endif
 
+/* The kernel's busy-wait hint. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 #ifdef __cplusplus
 #define SHMNIC_STATIC_ASSERT(e) static_assert(e, #e)
 #else

@@ -242,18 +242,30 @@ static inline int shmnic_tx_put(struct shmnic_ring *r, const void *data,
 }
 
 /*
+ * A request word written by one side, answered by the other: true once per
+ * new value of *@req. @seen is the answering side's private copy of its
+ * last answer, @ack the shared copy. A request is never answered twice,
+ * and a requester does not repeat a request still unanswered.
+ */
+static inline int shmnic_answer_once(const u32 *req, u32 *seen, u32 *ack)
+{
+	u32 v = READ_ONCE(*req);
+
+	if (v == *seen)
+		return 0;
+	*seen = v;
+	WRITE_ONCE(*ack, v);
+	return 1;
+}
+
+/*
  * Does the receiver want a doorbell? Call after publishing, with a full
- * barrier between the publish and this read. Answers each request once.
+ * barrier between the publish and this read.
  */
 static inline int shmnic_tx_kick_needed(struct shmnic_ring *r)
 {
-	u32 req = READ_ONCE(r->rx->kick_req);
-
-	if (req == r->kick)
-		return 0;
-	r->kick = req;
-	WRITE_ONCE(r->tx->kick_ack, req);
-	return 1;
+	return shmnic_answer_once(&r->rx->kick_req, &r->kick,
+				  &r->tx->kick_ack);
 }
 
 /*
@@ -366,18 +378,13 @@ static inline void shmnic_rx_arm(struct shmnic_ring *r)
 }
 
 /*
- * Is the sender waiting for room? Answers each request once; the caller
- * rings the sender's doorbell when this returns true.
+ * Is the sender waiting for room? The caller rings the sender's doorbell
+ * when this returns true.
  */
 static inline int shmnic_rx_space_wanted(struct shmnic_ring *r)
 {
-	u32 req = READ_ONCE(r->tx->space_req);
-
-	if (req == r->space)
-		return 0;
-	r->space = req;
-	WRITE_ONCE(r->rx->space_ack, req);
-	return 1;
+	return shmnic_answer_once(&r->tx->space_req, &r->space,
+				  &r->rx->space_ack);
 }
 
 /* Sender: ask for a doorbell when the receiver frees slots. */

@@ -179,15 +179,6 @@ inline std::vector<u8> frame(u32 len, u64 key)
 
 /* --- waiting --------------------------------------------------------------- */
 
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	asm volatile("yield" ::: "memory");
-#endif
-}
-
 /* Spin politely: pause, and yield now and then (2 cores, more threads). */
 struct Backoff {
 	unsigned n = 0;

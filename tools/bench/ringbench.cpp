@@ -94,14 +94,6 @@ double now()
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	asm volatile("yield" ::: "memory");
-#endif
-}
 
 bool pin(int cpu)
 {
