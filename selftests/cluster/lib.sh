@@ -141,3 +141,24 @@ ping_ok() {
 	*) ping -c "${2:-1}" -W 2 "$1" >/dev/null 2>&1 ;;
 	esac
 }
+
+# --- iperf3 ------------------------------------------------------------------
+# iperf3_server: start "iperf3 -s" in the background, wait until it listens.
+iperf3_server() {
+	iperf3 -s -D -I /tmp/iperf3.pid
+	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':5201 '"
+}
+
+iperf3_server_stop() { kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; }
+
+# iperf3_tcp NAME ADDR SECONDS: a TCP run to ADDR; ok NAME if iperf3
+# succeeded and data arrived.
+iperf3_tcp() {
+	iperf3 -c "$2" -t "$3" -J >/tmp/tcp.json 2>&1
+	_rc=$?
+	_bps=$(jq -r '.end.sum_received.bits_per_second // 0' </tmp/tcp.json)
+	info "tcp to $2: rc $_rc, $_bps bit/s"
+	_ok=1
+	[ "$_rc" = 0 ] && [ "${_bps%%.*}" -gt 0 ] && _ok=0
+	ktap_result "$1" $_ok
+}

@@ -29,21 +29,14 @@ barrier pinged
 case $ME in
 0)
 	barrier server-up
-	iperf3 -c "$(ip_of 1)" -t 3 -J >/tmp/tcp.json 2>&1
-	rc=$?
-	bps=$(jq -r '.end.sum_received.bits_per_second // 0' </tmp/tcp.json)
-	info "tcp rc $rc, $bps bit/s"
-	ok=1
-	[ "$rc" = 0 ] && [ "${bps%%.*}" -gt 0 ] && ok=0
-	ktap_result "iperf3_tcp" $ok
+	iperf3_tcp "iperf3_tcp" "$(ip_of 1)" 3
 	barrier done
 	;;
 1)
-	iperf3 -s -D -I /tmp/iperf3.pid
-	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':5201 '"
+	iperf3_server
 	barrier server-up
 	barrier done
-	kill "$(cat /tmp/iperf3.pid)"
+	iperf3_server_stop
 	ktap_skip "iperf3_tcp" "server side"
 	;;
 *)

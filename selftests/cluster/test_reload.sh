@@ -22,8 +22,7 @@ configure() {
 
 case $ME in
 2)
-	iperf3 -s -D -I /tmp/iperf3.pid
-	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':5201 '"
+	iperf3_server
 	barrier server-up
 	# node0 streams to us; we stream to node1, then pull the module.
 	iperf3 -c "$(ip_of 1)" -t 30 >/dev/null 2>&1 &
@@ -31,7 +30,7 @@ case $ME in
 	rmmod shmnic
 	ktap_result "rmmod_under_traffic" $?
 	kill %1 2>/dev/null
-	kill "$(cat /tmp/iperf3.pid)" 2>/dev/null
+	iperf3_server_stop
 	sleep 1
 	insmod "$KO" && busywait 5000 test -e /sys/class/net/shml0 && configure
 	ktap_result "insmod_again" $?
@@ -40,11 +39,11 @@ case $ME in
 	ktap_skip "reachable_again" "checked by node0"
 	;;
 1)
-	iperf3 -s -D -I /tmp/iperf3.pid
+	iperf3_server
 	barrier server-up
 	barrier reloaded
 	barrier checked
-	kill "$(cat /tmp/iperf3.pid)" 2>/dev/null
+	iperf3_server_stop
 	ktap_skip "rmmod_under_traffic" "node2 does it"
 	ktap_skip "insmod_again" "node2 does it"
 	ktap_skip "reachable_again" "checked by node0"
