@@ -3,6 +3,8 @@
 # make            build the module (against KDIR) and the userspace tools (CMake)
 # make check      run every test (lint, unit tests, then the cluster selftests in QEMU)
 # make demo       boot a 3-node virtual cluster and show shmnic working
+# make check-debug  the cluster selftests on a 6.12 debug kernel (KASAN, lockdep,
+#                  kmemleak...), built once from linux-source-6.12 and cached
 # make bench      benchmarks: shml0 against virtio-net, and the userspace ring
 # make deps       install the Debian packages the above need (run as root)
 
@@ -15,7 +17,7 @@ JOBS  ?= $(shell nproc)
 
 export KVER BUILD
 
-.PHONY: all module tools deps lint check unit-check cluster-check demo bench clean
+.PHONY: all module tools deps lint check check-debug unit-check cluster-check demo bench clean
 
 all: module tools
 
@@ -43,6 +45,10 @@ check: deps
 	$(MAKE) lint
 	$(MAKE) unit-check
 	$(MAKE) cluster-check
+
+check-debug: deps
+	$(MAKE) all
+	scripts/check-kernel debug
 
 demo: deps
 	$(MAKE) all

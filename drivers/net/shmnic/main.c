@@ -100,12 +100,10 @@ static int shmnic_map(struct shmnic_dev *sd)
 	struct pci_dev *pdev = sd->pdev;
 	resource_size_t start = pci_resource_start(pdev, 2);
 	resource_size_t len = pci_resource_len(pdev, 2);
-	int err;
 
-	err = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (err)
-		return err;
-	sd->regs = pcim_iomap_table(pdev)[0];
+	sd->regs = pcim_iomap_region(pdev, 0, KBUILD_MODNAME);
+	if (IS_ERR(sd->regs))
+		return PTR_ERR(sd->regs);
 
 	if (!len)
 		return -ENODEV;
@@ -219,7 +217,7 @@ static void shmnic_remove(struct pci_dev *pdev)
 
 	/* Tell the others first, so that they stop sending to us. */
 	shmnic_node_leave(sd);
-	del_timer_sync(&sd->hb_timer);
+	timer_delete_sync(&sd->hb_timer);
 	if (sd->nvec)
 		shmnic_irqs_free(sd);
 	else

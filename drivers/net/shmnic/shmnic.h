@@ -11,6 +11,8 @@
 
 #include <shmnic/ring.h>
 
+#include "compat.h"
+
 #define SHMNIC_VERSION		"0.1"
 
 /* ivshmem BAR0 registers */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel version differences, in one place. The module is written against
+ * the newest API it supports (6.12); older kernels get it here.
+ */
+#ifndef _DRIVERS_NET_SHMNIC_COMPAT_H
+#define _DRIVERS_NET_SHMNIC_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/pci.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+/* 6.11 added pcim_iomap_region() and deprecated pcim_iomap_table(). */
+static inline void __iomem *pcim_iomap_region(struct pci_dev *pdev, int bar,
+					      const char *name)
+{
+	int err = pcim_iomap_regions(pdev, BIT(bar), name);
+
+	return err ? IOMEM_ERR_PTR(err) : pcim_iomap_table(pdev)[bar];
+}
+#endif
+
+#endif /* _DRIVERS_NET_SHMNIC_COMPAT_H */
