@@ -1,0 +1,987 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmnic-scribble: corrupt a running cluster's shared region on purpose.
+ *
+ * Maps the region file (e.g. /dev/shm/<name>) MAP_SHARED and, for a given
+ * time and at a given rate, writes random bytes anywhere (also into the
+ * region header, unless --spare-header) and targeted bad values into the
+ * words the nodes read: ring indices, descriptors, fake frames, broadcast
+ * lock and write index, node table entries, the region header. The layout
+ * is found with shmnic_region_check() on the header; when the header is not
+ * valid only random bytes are written. See shmnic-scribble.1.
+ */
+#include <shmnic/layout.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr const char *kProg = "shmnic-scribble";
+
+volatile std::sig_atomic_t g_stop;
+
+void on_signal(int) { g_stop = 1; }
+
+// --- resources ---------------------------------------------------------------
+
+class UniqueFd {
+public:
+	explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+	UniqueFd(const UniqueFd &) = delete;
+	UniqueFd &operator=(const UniqueFd &) = delete;
+	~UniqueFd()
+	{
+		if (fd_ >= 0)
+			::close(fd_);
+	}
+	int get() const noexcept { return fd_; }
+
+private:
+	int fd_;
+};
+
+class Mapping {
+public:
+	Mapping(void *p, size_t len) noexcept : p_(p), len_(len) {}
+	Mapping(const Mapping &) = delete;
+	Mapping &operator=(const Mapping &) = delete;
+	~Mapping()
+	{
+		if (p_ != MAP_FAILED)
+			::munmap(p_, len_);
+	}
+	bool ok() const noexcept { return p_ != MAP_FAILED; }
+	u8 *data() const noexcept { return static_cast<u8 *>(p_); }
+
+private:
+	void *p_;
+	size_t len_;
+};
+
+// --- options -------------------------------------------------------------------
+
+enum class Mode { Random, Targeted, Both };
+
+struct Options {
+	std::string region;
+	double duration = 10.0;		// seconds, 0: until SIGTERM/SIGINT
+	u64 rate = 20000;		// writes per second, 0: unlimited
+	std::optional<u64> seed;
+	Mode mode = Mode::Both;
+	bool spare_header = false;
+	u32 nodes = 0;			// 0: from the node table
+	bool quiet = false;
+};
+
+void usage(FILE *f)
+{
+	std::fprintf(f,
+		"usage: %s --region FILE [--duration S] [--rate N] [--seed N]\n"
+		"       [--mode random|targeted|both] [--spare-header] [--nodes N] [--quiet]\n"
+		"Write random bytes and targeted bad values into a shmnic region\n"
+		"(see shmnic-scribble(1)). Defaults: --duration 10 (0: until SIGTERM),\n"
+		"--rate 20000 writes/s (0: unlimited), --mode both, random seed.\n",
+		kProg);
+}
+
+bool parse_u64(std::string_view s, u64 &v)
+{
+	char *end = nullptr;
+	std::string str(s);
+
+	if (str.empty() || str[0] == '-')
+		return false;
+	errno = 0;
+	v = std::strtoull(str.c_str(), &end, 0);
+	return !errno && *end == '\0';
+}
+
+bool parse_seconds(std::string_view s, double &v)
+{
+	char *end = nullptr;
+	std::string str(s);
+
+	if (str.empty())
+		return false;
+	errno = 0;
+	v = std::strtod(str.c_str(), &end);
+	return !errno && *end == '\0' && v >= 0 && v < 1e7;
+}
+
+// Returns 0, or the exit status (2 usage error, -1 help printed).
+int parse_args(int argc, char **argv, Options &o)
+{
+	for (int i = 1; i < argc; i++) {
+		std::string_view a = argv[i];
+		auto value = [&](std::string_view &v) {
+			if (i + 1 >= argc) {
+				std::fprintf(stderr, "%s: %s needs a value\n", kProg,
+					     argv[i]);
+				return false;
+			}
+			v = argv[++i];
+			return true;
+		};
+		std::string_view v;
+		u64 n;
+
+		if (a == "-h" || a == "--help") {
+			usage(stdout);
+			return -1;
+		} else if (a == "--spare-header") {
+			o.spare_header = true;
+		} else if (a == "--quiet") {
+			o.quiet = true;
+		} else if (a == "--region") {
+			if (!value(v))
+				return 2;
+			o.region = v;
+		} else if (a == "--duration") {
+			if (!value(v) || !parse_seconds(v, o.duration)) {
+				std::fprintf(stderr, "%s: bad --duration\n", kProg);
+				return 2;
+			}
+		} else if (a == "--rate") {
+			if (!value(v) || !parse_u64(v, o.rate) ||
+			    o.rate > 100000000) {
+				std::fprintf(stderr, "%s: bad --rate\n", kProg);
+				return 2;
+			}
+		} else if (a == "--seed") {
+			if (!value(v) || !parse_u64(v, n)) {
+				std::fprintf(stderr, "%s: bad --seed\n", kProg);
+				return 2;
+			}
+			o.seed = n;
+		} else if (a == "--nodes") {
+			if (!value(v) || !parse_u64(v, n) || n < 1 ||
+			    n > SHMNIC_MAX_NODES) {
+				std::fprintf(stderr, "%s: --nodes must be 1..%u\n",
+					     kProg, SHMNIC_MAX_NODES);
+				return 2;
+			}
+			o.nodes = static_cast<u32>(n);
+		} else if (a == "--mode") {
+			if (!value(v))
+				return 2;
+			if (v == "random")
+				o.mode = Mode::Random;
+			else if (v == "targeted")
+				o.mode = Mode::Targeted;
+			else if (v == "both")
+				o.mode = Mode::Both;
+			else {
+				std::fprintf(stderr, "%s: bad --mode '%s'\n", kProg,
+					     argv[i]);
+				return 2;
+			}
+		} else {
+			std::fprintf(stderr, "%s: unknown argument '%s'\n", kProg,
+				     argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (o.region.empty()) {
+		std::fprintf(stderr, "%s: --region FILE is required\n", kProg);
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+// --- the scribbler -------------------------------------------------------------
+
+// Kinds of writes, counted separately in the summary.
+enum Kind {
+	K_RANDOM_ANY,		// random bytes anywhere
+	K_RANDOM_HOT,		// random bytes in headers, descriptors, node table
+	K_PAIR_PROD,		// pair ring producer index jumps
+	K_PAIR_CONS,		// pair ring consumer index jumps
+	K_PAIR_EPOCH,		// pair ring tx/rx epochs
+	K_PAIR_BELL,		// kick/space request and answer words
+	K_PAIR_DESC,		// bad values in descriptors near the indices
+	K_PAIR_FRAME,		// fake frames published in a pair ring
+	K_BC_LOCK,		// broadcast lock held by bogus holders
+	K_BC_WIDX,		// broadcast write index jumps
+	K_BC_HDR,		// broadcast owner and group
+	K_BC_DESC,		// broadcast descriptors with plausible seq
+	K_BC_FRAME,		// fake broadcast frames
+	K_NODE,			// node table entries
+	K_HEADER,		// region header fields
+	K_DATA,			// random bytes in slot buffers near the indices
+	K_COUNT
+};
+
+constexpr std::array<const char *, K_COUNT> kKindName = {
+	"random_any", "random_hot", "pair_prod", "pair_cons", "pair_epoch",
+	"pair_doorbell", "pair_desc", "pair_frame", "bcast_lock",
+	"bcast_widx", "bcast_hdr", "bcast_desc", "bcast_frame", "node_table",
+	"region_header", "slot_data",
+};
+
+class Scribbler {
+public:
+	Scribbler(u8 *base, u64 size, const Options &o, u64 seed)
+		: base_(base), size_(size), o_(o), rng_(seed)
+	{
+		lo_ = o.spare_header && size > SHMNIC_PAGE ? SHMNIC_PAGE : 0;
+	}
+
+	// Take the layout from a snapshot of the header. False if not valid.
+	bool find_layout()
+	{
+		struct shmnic_region r;
+
+		std::memcpy(&r, base_, sizeof(r));
+		if (shmnic_region_check(&r, size_, &l_))
+			return false;
+		have_layout_ = true;
+		nodes_ = o_.nodes ? o_.nodes : nodes_in_table();
+		if (nodes_ > l_.g.max_nodes)
+			nodes_ = l_.g.max_nodes;
+		return true;
+	}
+
+	bool have_layout() const { return have_layout_; }
+	u32 nodes() const { return nodes_; }
+	const shmnic_layout &layout() const { return l_; }
+
+	void one(Mode mode)
+	{
+		bool targeted = have_layout_ &&
+				(mode == Mode::Targeted ||
+				 (mode == Mode::Both && (rng_() & 1)));
+
+		if (targeted)
+			one_targeted();
+		else if (have_layout_ && (rng_() & 1))
+			random_hot();
+		else
+			random_any();
+		count_[kind_]++;
+		writes_++;
+	}
+
+	void summary(FILE *f, double secs, u64 seed) const
+	{
+		std::fprintf(f,
+			"%s: %" PRIu64 " writes in %.2f s (%.0f/s), %" PRIu64
+			" stores, %" PRIu64 " bytes changed, seed %" PRIu64 "\n",
+			kProg, writes_, secs, secs > 0 ? writes_ / secs : 0.0,
+			stores_, changed_, seed);
+		for (int k = 0; k < K_COUNT; k++)
+			if (count_[k])
+				std::fprintf(f, "%s:   %-14s %" PRIu64 "\n", kProg,
+					     kKindName[k], count_[k]);
+	}
+
+private:
+	u8 *base_;
+	u64 size_;
+	u64 lo_;
+	const Options &o_;
+	std::mt19937_64 rng_;
+	shmnic_layout l_{};
+	bool have_layout_ = false;
+	u32 nodes_ = 0;
+	u64 writes_ = 0;
+	u64 changed_ = 0;
+	u64 stores_ = 0;
+	std::array<u64, K_COUNT> count_{};
+	Kind kind_ = K_RANDOM_ANY;
+
+	// -- primitives --
+
+	u64 below(u64 n) { return n ? rng_() % n : 0; }
+	bool chance(u32 one_in) { return below(one_in) == 0; }
+
+	template <typename T, size_t N>
+	T pick(const std::array<T, N> &a) { return a[below(N)]; }
+
+	// Store @v at @off (naturally aligned) as one access, like a peer would.
+	template <typename T> void put(u64 off, T v)
+	{
+		static_assert(sizeof(T) <= 8);
+		if (off < lo_ || off + sizeof(T) > size_ || off % sizeof(T))
+			return;
+		T *p = reinterpret_cast<T *>(base_ + off);
+		T old = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+		for (size_t i = 0; i < sizeof(T); i++)
+			changed_ += ((old ^ v) >> (8 * i) & 0xff) != 0;
+		stores_++;
+	}
+
+	template <typename T> T get(u64 off) const
+	{
+		if (off + sizeof(T) > size_ || off % sizeof(T))
+			return 0;
+		return __atomic_load_n(reinterpret_cast<const T *>(base_ + off),
+				       __ATOMIC_ACQUIRE);
+	}
+
+	void put_bytes(u64 off, u64 len)
+	{
+		for (u64 i = 0; i < len; i++)
+			put<u8>(off + i, static_cast<u8>(rng_()));
+	}
+
+	// Random bytes (1, 2, 4, 8 bytes as one store, or a run) at [lo, hi).
+	void random_in(u64 lo, u64 hi)
+	{
+		u64 off, len;
+
+		lo = lo < lo_ ? lo_ : lo;
+		if (hi > size_)
+			hi = size_;
+		if (hi <= lo)
+			return;
+		off = lo + below(hi - lo);
+		switch (below(5)) {
+		case 0: put<u8>(off, static_cast<u8>(rng_())); break;
+		case 1: put<u16>(off & ~1ull, static_cast<u16>(rng_())); break;
+		case 2: put<u32>(off & ~3ull, static_cast<u32>(rng_())); break;
+		case 3: put<u64>(off & ~7ull, rng_()); break;
+		default:
+			len = 1 + below(64);
+			put_bytes(off, len < hi - off ? len : hi - off);
+		}
+	}
+
+	void random_any()
+	{
+		kind_ = K_RANDOM_ANY;
+		random_in(0, size_);
+	}
+
+	// -- where things are --
+
+	u32 max_nodes() const { return l_.g.max_nodes; }
+	u32 node() { return static_cast<u32>(below(nodes_)); }
+	u32 net() { return l_.g.nets > 1 && chance(8) ? 1 : 0; }
+
+	// Nodes whose table entry is not ABSENT: the highest id + 1, at least 2.
+	u32 nodes_in_table() const
+	{
+		u32 n = 2;
+
+		for (u32 id = 0; id < l_.g.max_nodes; id++) {
+			u64 off = l_.node_off + id * sizeof(shmnic_node) +
+				  offsetof(shmnic_node, state);
+			if (get<u32>(off) != SHMNIC_NODE_ABSENT)
+				n = id + 1;
+		}
+		return n;
+	}
+
+	u64 node_off(u32 id) const
+	{
+		return l_.node_off + (u64)id * sizeof(shmnic_node);
+	}
+
+	u64 pair_off(u32 net, u32 from, u32 to) const
+	{
+		return l_.net_off[net] + l_.bcast_bytes +
+		       ((u64)to * l_.g.max_nodes + from) * l_.ring_bytes;
+	}
+
+	u64 bcast_off(u32 net) const { return l_.net_off[net]; }
+
+	u64 desc_off(u64 ring, u64 desc_base, u32 slots, u32 i) const
+	{
+		return ring + desc_base + (u64)(i & (slots - 1)) *
+		       sizeof(shmnic_desc);
+	}
+
+	// A pair ring among the targeted nodes (from != to).
+	u64 some_pair(u32 &from, u32 &to)
+	{
+		u32 nt = net();
+
+		from = node();
+		to = node();
+		if (to == from)
+			to = (from + 1) % (nodes_ < 2 ? 2 : nodes_);
+		return pair_off(nt, from, to);
+	}
+
+	// -- bad values --
+
+	// An index near @cur that no honest peer would write.
+	u32 bad_index(u32 cur, u32 slots)
+	{
+		switch (below(9)) {
+		case 0: return cur + slots + 1;
+		case 1: return cur - 1;
+		case 2: return cur + 0x80000000u;
+		case 3: return cur - slots - 1;
+		case 4: return cur + slots * (2 + (u32)below(100));
+		case 5: return cur + 1 + (u32)below(slots);	/* garbage published */
+		case 6: return 0;
+		case 7: return 0xffffffffu;
+		default: return static_cast<u32>(rng_());
+		}
+	}
+
+	u32 bad_epoch(u32 cur)
+	{
+		return pick(std::array<u32, 7>{ 0, cur + 1, cur - 1, 1,
+					       0xffffffffu, cur ^ 0x10000u,
+					       static_cast<u32>(rng_()) });
+	}
+
+	u32 bad_len()
+	{
+		u32 b = l_.g.buf_size;
+
+		return pick(std::array<u32, 9>{ 0, b, b + 1, b * 2, 0xffffffffu,
+					       SHMNIC_MAX_FRAME,
+					       SHMNIC_MAX_FRAME + 1, 0x80000000u,
+					       static_cast<u32>(rng_()) });
+	}
+
+	u16 bad_off()
+	{
+		u32 b = l_.g.buf_size;
+
+		return pick(std::array<u16, 6>{ static_cast<u16>(b - 1),
+					       static_cast<u16>(b),
+					       static_cast<u16>(b + 64), 0xffff,
+					       0x8000, static_cast<u16>(rng_()) });
+	}
+
+	u32 bad_total()
+	{
+		return pick(std::array<u32, 8>{ 0, 1, 13, SHMNIC_MAX_FRAME,
+					       SHMNIC_MAX_FRAME + 1, 0xffffffffu,
+					       0x10000u,
+					       static_cast<u32>(rng_()) });
+	}
+
+	u16 bad_nslots(u32 slots)
+	{
+		return pick(std::array<u16, 9>{ 0, 1, 2,
+					       static_cast<u16>(SHMNIC_MAX_CHAIN),
+					       static_cast<u16>(SHMNIC_MAX_CHAIN + 1),
+					       static_cast<u16>(slots),
+					       static_cast<u16>(slots + 1), 0xffff,
+					       static_cast<u16>(rng_()) });
+	}
+
+	u16 bad_flags()
+	{
+		return pick(std::array<u16, 7>{ 0x0004, 0x8000, 0xfffc, 0xffff,
+					       SHMNIC_DESC_MORE | 0x0010,
+					       SHMNIC_DESC_CTRL | 0x0100,
+					       static_cast<u16>(rng_()) });
+	}
+
+	u16 bad_src()
+	{
+		u32 m = max_nodes();
+
+		return pick(std::array<u16, 6>{ static_cast<u16>(m),
+					       static_cast<u16>(m + 1), 0xffff,
+					       0x8000, static_cast<u16>(node()),
+					       static_cast<u16>(rng_()) });
+	}
+
+	// virtio_net_hdr-like metadata that should not be believed.
+	shmnic_meta bad_meta()
+	{
+		shmnic_meta m;
+
+		m.flags = pick(std::array<u8, 6>{ 1, 2, 3, 0x80, 0xff,
+						  static_cast<u8>(rng_()) });
+		m.gso_type = pick(std::array<u8, 8>{ 0, 1, 3, 4, 5, 0x81, 0x7f,
+						     static_cast<u8>(rng_()) });
+		m.hdr_len = pick(std::array<u16, 5>{ 0, 14, 54, 0xffff,
+						     static_cast<u16>(rng_()) });
+		m.gso_size = pick(std::array<u16, 5>{ 0, 1, 8, 0xffff,
+						      static_cast<u16>(rng_()) });
+		m.csum_start = pick(std::array<u16, 5>{ 0, 14, 0xfff0, 0xffff,
+							static_cast<u16>(rng_()) });
+		m.csum_offset = pick(std::array<u16, 5>{ 6, 16, 0xfffe, 0xffff,
+							 static_cast<u16>(rng_()) });
+		return m;
+	}
+
+	void put_meta(u64 d, const shmnic_meta &m)
+	{
+		u64 o = d + offsetof(shmnic_desc, meta);
+
+		put<u8>(o + offsetof(shmnic_meta, flags), m.flags);
+		put<u8>(o + offsetof(shmnic_meta, gso_type), m.gso_type);
+		put<u16>(o + offsetof(shmnic_meta, hdr_len), m.hdr_len);
+		put<u16>(o + offsetof(shmnic_meta, gso_size), m.gso_size);
+		put<u16>(o + offsetof(shmnic_meta, csum_start), m.csum_start);
+		put<u16>(o + offsetof(shmnic_meta, csum_offset), m.csum_offset);
+	}
+
+	// One bad field in the descriptor at @d.
+	void bad_desc_field(u64 d, u32 slots, u32 seq_ok)
+	{
+		switch (below(seq_ok ? 9 : 8)) {
+		case 0: put<u32>(d + offsetof(shmnic_desc, len), bad_len()); break;
+		case 1: put<u16>(d + offsetof(shmnic_desc, off), bad_off()); break;
+		case 2: put<u16>(d + offsetof(shmnic_desc, flags), bad_flags()); break;
+		case 3: put<u32>(d + offsetof(shmnic_desc, total_len), bad_total()); break;
+		case 4: put<u16>(d + offsetof(shmnic_desc, nslots), bad_nslots(slots)); break;
+		case 5: put<u16>(d + offsetof(shmnic_desc, src), bad_src()); break;
+		case 6: put_meta(d, bad_meta()); break;
+		case 7: put<u32>(d + offsetof(shmnic_desc, seq),
+				 bad_index(seq_ok ? seq_ok : 1, slots)); break;
+		default:
+			/* broadcast: make the slot look freshly written */
+			put<u32>(d + offsetof(shmnic_desc, seq), seq_ok);
+		}
+	}
+
+	/*
+	 * A frame of @len bytes at slots @first.. of a ring: Ethernet header
+	 * from @src_id to @dst_mac, random payload, descriptors that are
+	 * plausible except for (sometimes) one lie, bad offload metadata.
+	 * Returns the slots it claims to span.
+	 */
+	u32 fake_frame(u64 ring, u64 desc_base, u64 buf_base, u32 slots,
+		       u32 first, const u8 *dst_mac, u32 src_id, u32 seq_base)
+	{
+		u32 b = l_.g.buf_size;
+		u32 len = chance(4) ? 1 + (u32)below(SHMNIC_MAX_FRAME)
+				    : 14 + (u32)below(3 * b);
+		u32 n = shmnic_frame_slots(len, b), left = len, i;
+		u32 lie = chance(2) ? (u32)below(6) : 6;
+		bool ctrl = chance(8);
+
+		if (n > slots / 2)
+			n = slots / 2;
+		for (i = 0; i < n; i++) {
+			u64 d = desc_off(ring, desc_base, slots, first + i);
+			u64 buf = ring + buf_base +
+				  (u64)((first + i) & (slots - 1)) * b;
+			u32 chunk = left < b ? left : b;
+			u16 fl = (ctrl ? SHMNIC_DESC_CTRL : 0) |
+				 (i + 1 < n ? SHMNIC_DESC_MORE : 0);
+
+			if (i == 0) {
+				/* Ethernet header, then a random run */
+				for (u32 k = 0; k < 6; k++)
+					put<u8>(buf + k, dst_mac[k]);
+				put<u8>(buf + 6, 0x02);
+				put<u8>(buf + 7, 0x53);
+				put<u8>(buf + 8, 0x4d);
+				put<u8>(buf + 9, 0);
+				put<u8>(buf + 10, static_cast<u8>(src_id >> 8));
+				put<u8>(buf + 11, static_cast<u8>(src_id));
+				u16 type = pick(std::array<u16, 5>{
+					0x0008, 0xdd86, 0x0608, 0x0081,
+					static_cast<u16>(rng_()) });
+				put<u16>(buf + 12, type);
+				put_bytes(buf + 14, 32 + below(64));
+			} else if (chance(2)) {
+				put_bytes(buf + below(b - 64), 64);
+			}
+			put<u32>(d + offsetof(shmnic_desc, len),
+				 lie == 0 && i == n - 1 ? chunk + 1 : chunk);
+			put<u16>(d + offsetof(shmnic_desc, off),
+				 lie == 1 ? static_cast<u16>(b - 8) : 0);
+			put<u16>(d + offsetof(shmnic_desc, flags),
+				 lie == 2 ? fl ^ SHMNIC_DESC_MORE : fl);
+			put<u16>(d + offsetof(shmnic_desc, src),
+				 lie == 3 ? bad_src() : static_cast<u16>(src_id));
+			if (i == 0) {
+				put<u32>(d + offsetof(shmnic_desc, total_len),
+					 lie == 4 ? len + 1 : len);
+				put<u16>(d + offsetof(shmnic_desc, nslots),
+					 lie == 5 ? bad_nslots(slots)
+						  : static_cast<u16>(n));
+				if (chance(2))
+					put_meta(d, bad_meta());
+				else
+					put_meta(d, shmnic_meta{});
+			}
+			if (seq_base)
+				put<u32>(d + offsetof(shmnic_desc, seq),
+					 seq_base + i);
+			left -= chunk;
+		}
+		return n;
+	}
+
+	static void mac_of(u32 id, u8 *mac)
+	{
+		const u8 m[6] = { 0x02, 0x53, 0x4d, 0x00,
+				  static_cast<u8>(id >> 8), static_cast<u8>(id) };
+
+		std::memcpy(mac, m, sizeof(m));
+	}
+
+	// -- targeted writes --
+
+	void random_hot()
+	{
+		u32 from, to, nt = net();
+		u64 ring;
+
+		kind_ = K_RANDOM_HOT;
+		switch (below(4)) {
+		case 0:
+			random_in(l_.node_off, node_off(max_nodes()));
+			break;
+		case 1:
+			ring = some_pair(from, to);
+			random_in(ring, ring + l_.ring_buf_off);
+			break;
+		case 2:
+			ring = bcast_off(nt);
+			random_in(ring, ring + l_.bcast_buf_off);
+			break;
+		default:
+			if (!o_.spare_header)
+				random_in(0, sizeof(shmnic_region));
+			else
+				random_in(l_.node_off, node_off(max_nodes()));
+		}
+	}
+
+	void one_targeted()
+	{
+		u32 from, to, nt, slots = l_.g.ring_slots, i;
+		u64 ring, d;
+		u8 mac[6];
+
+		kind_ = static_cast<Kind>(K_PAIR_PROD + below(K_COUNT - K_PAIR_PROD));
+		switch (kind_) {
+		case K_PAIR_PROD:
+			ring = some_pair(from, to) + offsetof(shmnic_ring_hdr, tx) +
+			       offsetof(shmnic_ring_tx, prod);
+			put<u32>(ring, bad_index(get<u32>(ring), slots));
+			break;
+		case K_PAIR_CONS:
+			ring = some_pair(from, to) + offsetof(shmnic_ring_hdr, rx) +
+			       offsetof(shmnic_ring_rx, cons);
+			put<u32>(ring, bad_index(get<u32>(ring), slots));
+			break;
+		case K_PAIR_EPOCH: {
+			static constexpr std::array<u64, 3> off = {
+				offsetof(shmnic_ring_hdr, tx) + offsetof(shmnic_ring_tx, tx_epoch),
+				offsetof(shmnic_ring_hdr, tx) + offsetof(shmnic_ring_tx, rx_epoch),
+				offsetof(shmnic_ring_hdr, rx) + offsetof(shmnic_ring_rx, rx_epoch),
+			};
+			ring = some_pair(from, to) + pick(off);
+			put<u32>(ring, bad_epoch(get<u32>(ring)));
+			break;
+		}
+		case K_PAIR_BELL: {
+			static constexpr std::array<u64, 4> off = {
+				offsetof(shmnic_ring_hdr, tx) + offsetof(shmnic_ring_tx, kick_ack),
+				offsetof(shmnic_ring_hdr, tx) + offsetof(shmnic_ring_tx, space_req),
+				offsetof(shmnic_ring_hdr, rx) + offsetof(shmnic_ring_rx, kick_req),
+				offsetof(shmnic_ring_hdr, rx) + offsetof(shmnic_ring_rx, space_ack),
+			};
+			ring = some_pair(from, to) + pick(off);
+			put<u32>(ring, get<u32>(ring) + 1 + (u32)below(3));
+			break;
+		}
+		case K_PAIR_DESC: {
+			ring = some_pair(from, to);
+			/* the slots the receiver looks at next, or the last ones */
+			u32 at = chance(2) ? get<u32>(ring + offsetof(shmnic_ring_hdr, rx))
+					   : get<u32>(ring) - 4;
+			d = desc_off(ring, l_.ring_desc_off, slots, at + (u32)below(8));
+			bad_desc_field(d, slots, 0);
+			break;
+		}
+		case K_PAIR_FRAME: {
+			ring = some_pair(from, to);
+			u32 p = get<u32>(ring + offsetof(shmnic_ring_hdr, tx) +
+					 offsetof(shmnic_ring_tx, prod));
+			mac_of(to, mac);
+			if (chance(8))
+				std::memset(mac, 0xff, sizeof(mac));
+			u32 n = fake_frame(ring, l_.ring_desc_off, l_.ring_buf_off,
+					   slots, p, mac, from, 0);
+			put<u32>(ring + offsetof(shmnic_ring_hdr, tx) +
+				 offsetof(shmnic_ring_tx, prod), p + n);
+			break;
+		}
+		case K_BC_LOCK:
+			nt = net();
+			put<u32>(bcast_off(nt) + offsetof(shmnic_bcast_hdr, lock),
+				 pick(std::array<u32, 6>{ max_nodes() + 1, 0xffffffffu,
+							 node() + 1, max_nodes(),
+							 0x80000000u,
+							 static_cast<u32>(rng_()) }));
+			break;
+		case K_BC_WIDX:
+			ring = bcast_off(net()) + offsetof(shmnic_bcast_hdr, widx);
+			put<u32>(ring, bad_index(get<u32>(ring), l_.g.bcast_slots));
+			break;
+		case K_BC_HDR:
+			ring = bcast_off(net());
+			if (chance(2))
+				put<u32>(ring + offsetof(shmnic_bcast_hdr, owner),
+					 pick(std::array<u32, 4>{ 0, max_nodes() + 1,
+								 node() + 1,
+								 static_cast<u32>(rng_()) }));
+			else
+				put_bytes(ring + offsetof(shmnic_bcast_hdr, group), 6);
+			break;
+		case K_BC_DESC: {
+			ring = bcast_off(net());
+			u32 w = get<u32>(ring + offsetof(shmnic_bcast_hdr, widx));
+			u32 bs = l_.g.bcast_slots;
+			i = w - 1 - (u32)below(8) + (chance(2) ? 8 : 0);
+			d = desc_off(ring, l_.bcast_desc_off, bs, i);
+			bad_desc_field(d, bs, i + 1);
+			break;
+		}
+		case K_BC_FRAME: {
+			ring = bcast_off(net());
+			u32 w = get<u32>(ring + offsetof(shmnic_bcast_hdr, widx));
+			std::memset(mac, 0xff, sizeof(mac));
+			u32 n = fake_frame(ring, l_.bcast_desc_off, l_.bcast_buf_off,
+					   l_.g.bcast_slots, w, mac, node(), w + 1);
+			put<u32>(ring + offsetof(shmnic_bcast_hdr, widx), w + n);
+			break;
+		}
+		case K_NODE:
+			target_node();
+			break;
+		case K_HEADER:
+			if (o_.spare_header) {
+				kind_ = K_NODE;
+				target_node();
+			} else {
+				target_header();
+			}
+			break;
+		default: /* K_DATA */
+			ring = some_pair(from, to);
+			i = get<u32>(ring) - (u32)below(4);
+			random_in(ring + l_.ring_buf_off +
+				  (u64)(i & (slots - 1)) * l_.g.buf_size,
+				  ring + l_.ring_buf_off +
+				  (u64)((i & (slots - 1)) + 1) * l_.g.buf_size);
+			break;
+		}
+	}
+
+	void target_node()
+	{
+		/* also phantom ids beyond the cluster, up to max_nodes - 1 */
+		u32 id = chance(4) ? (u32)below(max_nodes()) : node();
+		u64 n = node_off(id);
+		u64 hb = n + offsetof(shmnic_node, heartbeat);
+
+		switch (below(8)) {
+		case 0:
+			put<u32>(n + offsetof(shmnic_node, state),
+				 pick(std::array<u32, 6>{ SHMNIC_NODE_ABSENT,
+							 SHMNIC_NODE_UP,
+							 SHMNIC_NODE_LEAVING, 3,
+							 0xffffffffu,
+							 static_cast<u32>(rng_()) }));
+			break;
+		case 1:
+			put<u32>(n + offsetof(shmnic_node, epoch),
+				 bad_epoch(get<u32>(n + offsetof(shmnic_node, epoch))));
+			break;
+		case 2:
+			put<u64>(hb, pick(std::array<u64, 4>{ 0, get<u64>(hb) + 1,
+							     get<u64>(hb) - 1000,
+							     rng_() }));
+			break;
+		case 3:
+			put_bytes(n + offsetof(shmnic_node, mac), 6);
+			break;
+		case 4:
+			put<u16>(n + offsetof(shmnic_node, flags),
+				 static_cast<u16>(rng_()));
+			break;
+		case 5:
+			put<u32>(n + offsetof(shmnic_node, mtu),
+				 pick(std::array<u32, 7>{ 0, 1, 67, 65536, 1u << 20,
+							 0xffffffffu,
+							 static_cast<u32>(rng_()) }));
+			break;
+		case 6:
+			put<u32>(n + offsetof(shmnic_node, features),
+				 static_cast<u32>(rng_()));
+			break;
+		default:
+			put<u32>(n + offsetof(shmnic_node, rx_slots),
+				 pick(std::array<u32, 7>{ 0, 1, 3, l_.g.ring_slots + 1,
+							 l_.g.ring_slots * 2,
+							 0xffffffffu,
+							 static_cast<u32>(rng_()) }));
+		}
+	}
+
+	void target_header()
+	{
+		switch (below(6)) {
+		case 0:
+			put<u32>(offsetof(shmnic_region, magic), static_cast<u32>(rng_()));
+			break;
+		case 1:
+			put<u32>(offsetof(shmnic_region, state),
+				 pick(std::array<u32, 4>{ SHMNIC_FMT_BLANK,
+							 SHMNIC_FMT_BUSY, 7,
+							 static_cast<u32>(rng_()) }));
+			break;
+		case 2:
+			put<u32>(offsetof(shmnic_region, max_nodes),
+				 pick(std::array<u32, 4>{ 0, 1, 65, 0xffffffffu }));
+			break;
+		case 3:
+			put<u32>(offsetof(shmnic_region, ring_slots),
+				 pick(std::array<u32, 4>{ 0, 3, 1u << 30, 0xffffffffu }));
+			break;
+		case 4:
+			put<u64>(offsetof(shmnic_region, size), rng_());
+			break;
+		default:
+			put<u64>(offsetof(shmnic_region, net_off), rng_());
+		}
+	}
+};
+
+double now_s()
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+const char *mode_name(Mode m)
+{
+	switch (m) {
+	case Mode::Random: return "random";
+	case Mode::Targeted: return "targeted";
+	default: return "both";
+	}
+}
+
+int run(const Options &o)
+{
+	UniqueFd fd(::open(o.region.c_str(), O_RDWR | O_CLOEXEC));
+	struct stat st;
+
+	if (fd.get() < 0) {
+		std::fprintf(stderr, "%s: %s: %s\n", kProg, o.region.c_str(),
+			     std::strerror(errno));
+		return 1;
+	}
+	if (::fstat(fd.get(), &st) || st.st_size < (off_t)sizeof(shmnic_region)) {
+		std::fprintf(stderr, "%s: %s: not a region (size %lld)\n", kProg,
+			     o.region.c_str(), (long long)st.st_size);
+		return 1;
+	}
+	u64 size = static_cast<u64>(st.st_size);
+	Mapping map(::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   fd.get(), 0), size);
+	if (!map.ok()) {
+		std::fprintf(stderr, "%s: mmap %s: %s\n", kProg, o.region.c_str(),
+			     std::strerror(errno));
+		return 1;
+	}
+
+	u64 seed = o.seed ? *o.seed : (static_cast<u64>(std::random_device{}()) << 32 |
+				       std::random_device{}());
+	Scribbler s(map.data(), size, o, seed);
+	Mode mode = o.mode;
+
+	if (s.find_layout()) {
+		const shmnic_layout &l = s.layout();
+		if (!o.quiet)
+			std::printf("%s: %s: %" PRIu64 " bytes, layout of %u nodes "
+				    "(%u targeted), %u nets, %u ring slots of %u bytes, "
+				    "%u broadcast slots\n",
+				    kProg, o.region.c_str(), size, l.g.max_nodes,
+				    s.nodes(), l.g.nets, l.g.ring_slots,
+				    l.g.buf_size, l.g.bcast_slots);
+	} else {
+		if (!o.quiet)
+			std::printf("%s: %s: %" PRIu64 " bytes, header not valid: "
+				    "random bytes only\n",
+				    kProg, o.region.c_str(), size);
+		mode = Mode::Random;
+	}
+	if (!o.quiet) {
+		char dur[32] = "until stopped";
+
+		if (o.duration > 0)
+			std::snprintf(dur, sizeof(dur), "for %g s", o.duration);
+		std::printf("%s: mode %s, %" PRIu64 " writes/s, %s, seed %" PRIu64
+			    ", %s\n", kProg, mode_name(mode), o.rate, dur, seed,
+			    o.spare_header ? "header spared" : "header too");
+		std::fflush(stdout);
+	}
+
+	struct sigaction sa{};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGINT, &sa, nullptr);
+	sigaction(SIGHUP, &sa, nullptr);
+
+	double t0 = now_s(), t = t0;
+	u64 done = 0;
+
+	while (!g_stop) {
+		t = now_s();
+		if (o.duration > 0 && t - t0 >= o.duration)
+			break;
+		u64 due = o.rate ? static_cast<u64>((t - t0) * o.rate) : done + 1000;
+		if (done >= due) {
+			struct timespec ts = { 0, 200000 };	/* 0.2 ms */
+			nanosleep(&ts, nullptr);
+			continue;
+		}
+		/* at most 10 ms worth in a burst: stay responsive, stay paced */
+		u64 burst = due - done;
+		u64 cap = o.rate ? o.rate / 100 + 1 : 1000;
+		if (burst > cap)
+			burst = cap;
+		for (u64 i = 0; i < burst; i++)
+			s.one(mode);
+		done += burst;
+	}
+	s.summary(stdout, now_s() - t0, seed);
+	return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	Options o;
+	int rc = parse_args(argc, argv, o);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	std::setvbuf(stdout, nullptr, _IOLBF, 0);
+	return run(o);
+}
