@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -78,6 +79,35 @@ private:
 
 // --- options -------------------------------------------------------------------
 
+// Kinds of writes, counted separately in the summary.
+enum Kind {
+	K_RANDOM_ANY,		// random bytes anywhere
+	K_RANDOM_HOT,		// random bytes in headers, descriptors, node table
+	K_PAIR_PROD,		// pair ring producer index jumps
+	K_PAIR_CONS,		// pair ring consumer index jumps
+	K_PAIR_EPOCH,		// pair ring tx/rx epochs
+	K_PAIR_BELL,		// kick/space request and answer words
+	K_PAIR_DESC,		// bad values in descriptors near the indices
+	K_PAIR_FRAME,		// fake frames published in a pair ring
+	K_BC_LOCK,		// broadcast lock held by bogus holders
+	K_BC_WIDX,		// broadcast write index jumps
+	K_BC_HDR,		// broadcast owner and group
+	K_BC_DESC,		// broadcast descriptors with plausible seq
+	K_BC_FRAME,		// fake broadcast frames
+	K_NODE,			// node table entries
+	K_HEADER,		// region header fields
+	K_DATA,			// random bytes in slot buffers near the indices
+	K_COUNT
+};
+
+constexpr std::array<const char *, K_COUNT> kKindName = {
+	"random_any", "random_hot", "pair_prod", "pair_cons", "pair_epoch",
+	"pair_doorbell", "pair_desc", "pair_frame", "bcast_lock",
+	"bcast_widx", "bcast_hdr", "bcast_desc", "bcast_frame", "node_table",
+	"region_header", "slot_data",
+};
+
+
 enum class Mode { Random, Targeted, Both };
 
 struct Options {
@@ -89,13 +119,15 @@ struct Options {
 	bool spare_header = false;
 	u32 nodes = 0;			// 0: from the node table
 	bool quiet = false;
+	std::vector<int> kinds;		// --kinds: only these (Kind values)
 };
 
 void usage(FILE *f)
 {
 	std::fprintf(f,
 		"usage: %s --region FILE [--duration S] [--rate N] [--seed N]\n"
-		"       [--mode random|targeted|both] [--spare-header] [--nodes N] [--quiet]\n"
+		"       [--mode random|targeted|both] [--spare-header] [--nodes N]\n"
+		"       [--kinds KIND,...] [--quiet]\n"
 		"Write random bytes and targeted bad values into a shmnic region\n"
 		"(see shmnic-scribble(1)). Defaults: --duration 10 (0: until SIGTERM),\n"
 		"--rate 20000 writes/s (0: unlimited), --mode both, random seed.\n",
@@ -179,6 +211,25 @@ int parse_args(int argc, char **argv, Options &o)
 				return 2;
 			}
 			o.nodes = static_cast<u32>(n);
+		} else if (a == "--kinds") {
+			if (!value(v))
+				return 2;
+			while (!v.empty()) {
+				size_t c = v.find(',');
+				std::string_view k = v.substr(0, c);
+				int found = -1;
+
+				for (int j = 0; j < K_COUNT; j++)
+					if (k == kKindName[j])
+						found = j;
+				if (found < 0) {
+					std::fprintf(stderr, "%s: unknown kind '%.*s'\n",
+						     kProg, (int)k.size(), k.data());
+					return 2;
+				}
+				o.kinds.push_back(found);
+				v = c == v.npos ? std::string_view() : v.substr(c + 1);
+			}
 		} else if (a == "--mode") {
 			if (!value(v))
 				return 2;
@@ -209,34 +260,6 @@ int parse_args(int argc, char **argv, Options &o)
 }
 
 // --- the scribbler -------------------------------------------------------------
-
-// Kinds of writes, counted separately in the summary.
-enum Kind {
-	K_RANDOM_ANY,		// random bytes anywhere
-	K_RANDOM_HOT,		// random bytes in headers, descriptors, node table
-	K_PAIR_PROD,		// pair ring producer index jumps
-	K_PAIR_CONS,		// pair ring consumer index jumps
-	K_PAIR_EPOCH,		// pair ring tx/rx epochs
-	K_PAIR_BELL,		// kick/space request and answer words
-	K_PAIR_DESC,		// bad values in descriptors near the indices
-	K_PAIR_FRAME,		// fake frames published in a pair ring
-	K_BC_LOCK,		// broadcast lock held by bogus holders
-	K_BC_WIDX,		// broadcast write index jumps
-	K_BC_HDR,		// broadcast owner and group
-	K_BC_DESC,		// broadcast descriptors with plausible seq
-	K_BC_FRAME,		// fake broadcast frames
-	K_NODE,			// node table entries
-	K_HEADER,		// region header fields
-	K_DATA,			// random bytes in slot buffers near the indices
-	K_COUNT
-};
-
-constexpr std::array<const char *, K_COUNT> kKindName = {
-	"random_any", "random_hot", "pair_prod", "pair_cons", "pair_epoch",
-	"pair_doorbell", "pair_desc", "pair_frame", "bcast_lock",
-	"bcast_widx", "bcast_hdr", "bcast_desc", "bcast_frame", "node_table",
-	"region_header", "slot_data",
-};
 
 class Scribbler {
 public:
@@ -271,12 +294,22 @@ public:
 				(mode == Mode::Targeted ||
 				 (mode == Mode::Both && (rng_() & 1)));
 
-		if (targeted)
-			one_targeted();
-		else if (have_layout_ && (rng_() & 1))
+		if (have_layout_ && !o_.kinds.empty()) {
+			kind_ = static_cast<Kind>(o_.kinds[below(o_.kinds.size())]);
+			if (kind_ == K_RANDOM_ANY)
+				random_any();
+			else if (kind_ == K_RANDOM_HOT)
+				random_hot();
+			else
+				one_targeted(kind_);
+		} else if (targeted) {
+			one_targeted(static_cast<Kind>(K_PAIR_PROD +
+						       below(K_COUNT - K_PAIR_PROD)));
+		} else if (have_layout_ && (rng_() & 1)) {
 			random_hot();
-		else
+		} else {
 			random_any();
+		}
 		count_[kind_]++;
 		writes_++;
 	}
@@ -664,13 +697,13 @@ private:
 		}
 	}
 
-	void one_targeted()
+	void one_targeted(Kind kind)
 	{
 		u32 from, to, nt, slots = l_.g.ring_slots, i;
 		u64 ring, d;
 		u8 mac[6];
 
-		kind_ = static_cast<Kind>(K_PAIR_PROD + below(K_COUNT - K_PAIR_PROD));
+		kind_ = kind;
 		switch (kind_) {
 		case K_PAIR_PROD:
 			ring = some_pair(from, to) + offsetof(shmnic_ring_hdr, tx) +

@@ -5,7 +5,8 @@
  * scribbler on it for 0.5 s and check that it exits 0 and changed bytes,
  * also in the node table and ring headers (targeted writes). Then: with
  * --spare-header the header page stays intact; with a damaged header and
- * --mode targeted it falls back to random bytes; bad usage exits 2.
+ * --mode targeted it falls back to random bytes; --kinds restricts the
+ * writes; bad usage exits 2.
  *
  * usage: test_shmnic_scribble PATH-TO-shmnic-scribble
  */
@@ -192,10 +193,24 @@ int main(int argc, char **argv)
 	std::printf("damaged header: %llu bytes changed\n", (unsigned long long)all);
 	CHECK(all > 0, "nothing changed");
 
-	/* 4. usage errors */
+	/* 4. --kinds node_table: only the node table changes */
+	format(r, l);
+	before.assign(r.base(), r.base() + r.size());
+	rc = scribble(prog, { "--region", r.path(), "--duration", "0.2",
+			      "--kinds", "node_table", "--quiet" });
+	CHECK(rc == 0, "exit status %d", rc);
+	nodes = changed(before, r.base(), l.node_off, l.net_off[0]);
+	all = changed(before, r.base(), 0, r.size());
+	std::printf("kinds node_table: %llu bytes changed, %llu in the node table\n",
+		    (unsigned long long)all, (unsigned long long)nodes);
+	CHECK(nodes > 0 && all == nodes, "writes outside the node table");
+
+	/* 5. usage errors */
 	CHECK(scribble(prog, { "--region", r.path(), "--mode", "bogus" }) == 2,
 	      "bad --mode accepted");
 	CHECK(scribble(prog, { "--duration", "1" }) == 2, "missing --region accepted");
+	CHECK(scribble(prog, { "--region", r.path(), "--kinds", "pair_prod,bogus" }) == 2,
+	      "bad --kinds accepted");
 	CHECK(scribble(prog, { "--region", r.path() + ".missing", "--duration",
 			       "0.1" }) == 1, "missing file accepted");
 
