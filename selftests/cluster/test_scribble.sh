@@ -44,7 +44,10 @@ all_pairs() { # LIMIT [-6]
 	for _p in $(other_nodes); do
 		if [ "${2:-}" = -6 ]; then _a=$(ip6_of "$_p"); else _a=$(ip_of "$_p"); fi
 		until ping_ok "$_a"; do
-			awk "BEGIN { exit !($(now) - $_t0 > $1) }" && { since "$_t0"; return 1; }
+			if awk "BEGIN { exit !($(now) - $_t0 > $1) }"; then
+				echo "node$_p ($_a) silent, gave up after $(since "$_t0")"
+				return 1
+			fi
 			sleep 0.05
 		done
 	done
