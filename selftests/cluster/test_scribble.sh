@@ -15,7 +15,9 @@
 # one node: proof that the scribbler reached them.
 #
 # SCRIBBLE_SECONDS (default 30) and SCRIBBLE_ARGS (more shmnic-scribble
-# options, e.g. "--rate 50000 --seed 7") can be set in the environment.
+# options, e.g. "--kinds pair_epoch --seed 7") can be set at the top of a
+# copy of this script run with qemu/cluster --run (the VMs do not see the
+# host's environment): to find which damage a node does not recover from.
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
 require_shml0
 require_nodes 3
