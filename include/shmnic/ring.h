@@ -294,6 +294,22 @@ static inline void shmnic_tx_connect(struct shmnic_ring *r, u32 tx_epoch,
 	WRITE_ONCE(r->tx->rx_epoch, rx_epoch);
 }
 
+/*
+ * Rewrite the sender's line from its private state, so that a scribbled
+ * word cannot silence the ring for good. Called now and then with the
+ * sender's lock held, while connected to receiver epoch @rx_epoch.
+ */
+static inline void shmnic_tx_refresh(struct shmnic_ring *r, u32 tx_epoch,
+				     u32 rx_epoch)
+{
+	WRITE_ONCE(r->tx->kick_ack, r->kick);
+	WRITE_ONCE(r->tx->space_req, r->space);
+	WRITE_ONCE(r->tx->tx_epoch, tx_epoch);
+	/* Release: pairs with the acquire in shmnic_rx_avail(). */
+	smp_store_release(&r->tx->prod, r->idx);
+	WRITE_ONCE(r->tx->rx_epoch, rx_epoch);
+}
+
 /* --- Pair rings: receiver side ----------------------------------------- */
 
 /* Set up the receiving side with this node's @epoch: the ring is empty. */
@@ -354,6 +370,16 @@ static inline void shmnic_rx_consume(struct shmnic_ring *r,
 	r->idx += f->nslots;
 	/* Release: done with the slots before giving them back. */
 	smp_store_release(&r->rx->cons, r->idx);
+}
+
+/* The receiver's twin of shmnic_tx_refresh(), in the receiving context. */
+static inline void shmnic_rx_refresh(struct shmnic_ring *r, u32 epoch)
+{
+	WRITE_ONCE(r->rx->kick_req, r->kick);
+	WRITE_ONCE(r->rx->space_ack, r->space);
+	/* Release: pairs with the acquire in shmnic_tx_room(). */
+	smp_store_release(&r->rx->cons, r->idx);
+	WRITE_ONCE(r->rx->rx_epoch, epoch);
 }
 
 /* Drop everything pending: used after the ring was found corrupt. */
@@ -507,9 +533,11 @@ static inline int shmnic_bc_peek(struct shmnic_ring *r, u32 max_nodes,
 	}
 	return 0;
 stale:
-	/* A write index that went backwards (a broken lock) loses nothing. */
-	if ((s32)avail > 0)
-		*lost += avail;
+	/*
+	 * At most a ring's worth per resynchronisation: a scribbled or
+	 * backwards write index must not make the count meaningless.
+	 */
+	*lost += avail < r->slots ? avail : r->slots;
 	r->idx = w;
 	return -ESTALE;
 }

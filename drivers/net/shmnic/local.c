@@ -484,6 +484,17 @@ static bool shmnic_rx_arm_all(struct shmnic_net *sn)
 	return false;
 }
 
+/* Rewrite the receiver's line of every ring we read (see the watchdog). */
+static void shmnic_rx_refresh_all(struct shmnic_net *sn)
+{
+	u32 id;
+
+	WRITE_ONCE(sn->rx_refresh, false);
+	for (id = 0; id < shmnic_nodes(sn->sd); id++)
+		if (id != sn->sd->id)
+			shmnic_rx_refresh(&sn->peers[id].rx, sn->sd->epoch);
+}
+
 static int shmnic_poll(struct napi_struct *napi, int budget)
 {
 	struct shmnic_net *sn = container_of(napi, struct shmnic_net, napi);
@@ -492,6 +503,8 @@ static int shmnic_poll(struct napi_struct *napi, int budget)
 	bool more = true;
 	u32 i, id;
 
+	if (READ_ONCE(sn->rx_refresh))
+		shmnic_rx_refresh_all(sn);
 	shmnic_tx_maybe_wake(sn);
 
 	while (more && work < budget) {
@@ -527,7 +540,24 @@ void shmnic_net_node_change(struct shmnic_net *sn)
 		napi_schedule(&sn->napi);
 }
 
-/* Heartbeat-timer work: catch any lost doorbell, and break a broadcast lock
+/* Rewrite the sender's line of every ring we are connected to. */
+static void shmnic_tx_refresh_all(struct shmnic_net *sn)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(sn->ndev, 0);
+	u32 id;
+
+	__netif_tx_lock(txq, smp_processor_id());
+	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
+		struct shmnic_peer *p = &sn->peers[id];
+
+		if (id != sn->sd->id && p->tx_epoch)
+			shmnic_tx_refresh(&p->tx, sn->sd->epoch, p->tx_epoch);
+	}
+	__netif_tx_unlock(txq);
+}
+
+/* Heartbeat-timer work: rewrite our ring words (another node may have
+ * scribbled on them), catch any lost doorbell, and break a broadcast lock
  * that stays held with no progress (its holder died or went mad).
  */
 void shmnic_net_watchdog(struct shmnic_net *sn)
@@ -546,6 +576,8 @@ void shmnic_net_watchdog(struct shmnic_net *sn)
 			    (int)lock - 1);
 		sn->bc_lock_seen = 0;
 	}
+	shmnic_tx_refresh_all(sn);
+	WRITE_ONCE(sn->rx_refresh, true);
 	if (netif_running(sn->ndev))
 		napi_schedule(&sn->napi);
 }
@@ -555,9 +587,12 @@ static int shmnic_open(struct net_device *ndev)
 	struct shmnic_net *sn = netdev_priv(ndev);
 	u32 id;
 
-	for (id = 0; id < shmnic_nodes(sn->sd); id++)
-		if (id != sn->sd->id)
-			shmnic_rx_reset(&sn->peers[id].rx);
+	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
+		if (id == sn->sd->id)
+			continue;
+		shmnic_rx_reset(&sn->peers[id].rx);
+		shmnic_rx_refresh(&sn->peers[id].rx, sn->sd->epoch);
+	}
 	shmnic_bc_reader_init(&sn->bc_rx);
 	bitmap_zero(sn->stopped_for, SHMNIC_MAX_NODES);
 	napi_enable(&sn->napi);

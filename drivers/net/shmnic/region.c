@@ -100,7 +100,10 @@ int shmnic_region_attach(struct shmnic_dev *sd, bool force_format,
 	return 0;
 }
 
-/* Publish our node table entry; the receive rings are set up by now. */
+/* Write our whole node table entry from private state: at attach (the
+ * receive rings are set up by then), and on every heartbeat, so that
+ * whatever a scribbler changed in it is put back.
+ */
 void shmnic_node_up(struct shmnic_dev *sd)
 {
 	struct shmnic_node *n = sd->self;
@@ -108,10 +111,10 @@ void shmnic_node_up(struct shmnic_dev *sd)
 
 	ether_addr_copy(mac, sd->local->ndev->dev_addr);
 	memcpy(n->mac, mac, ETH_ALEN);
-	WRITE_ONCE(n->mtu, sd->local->ndev->mtu);
+	WRITE_ONCE(n->mtu, READ_ONCE(sd->local->ndev->mtu));
 	WRITE_ONCE(n->rx_slots, sd->lay.g.ring_slots);
-	WRITE_ONCE(n->flags, sd->node_flags);
-	WRITE_ONCE(n->heartbeat, ++sd->heartbeat);
+	WRITE_ONCE(n->flags, READ_ONCE(sd->node_flags));
+	WRITE_ONCE(n->heartbeat, sd->heartbeat);
 	WRITE_ONCE(n->epoch, sd->epoch);
 	/* The entry before the state that makes others read it. */
 	smp_wmb();
@@ -240,11 +243,10 @@ void shmnic_hb_timer(struct timer_list *t)
 	bool changed = false;
 	u32 id;
 
-	WRITE_ONCE(sd->self->heartbeat, ++sd->heartbeat);
-	/* Rewrite what a scribbler may have clobbered in our own entry. */
-	if (!READ_ONCE(sd->leaving) &&
-	    (READ_ONCE(sd->self->state) != SHMNIC_NODE_UP ||
-	     READ_ONCE(sd->self->epoch) != sd->epoch))
+	sd->heartbeat++;
+	if (READ_ONCE(sd->leaving))
+		WRITE_ONCE(sd->self->heartbeat, sd->heartbeat);
+	else
 		shmnic_node_up(sd);
 
 	spin_lock(&sd->lock);

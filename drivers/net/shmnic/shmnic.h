@@ -90,6 +90,7 @@ struct shmnic_net {
 	struct shmnic_ring bc_tx;
 	DECLARE_BITMAP(stopped_for, SHMNIC_MAX_NODES);
 	u32 rx_next;			/* first ring polled, for fairness */
+	bool rx_refresh;		/* NAPI: rewrite our receive lines */
 
 	struct shmnic_pcpu_stats tx_stats;	/* under the TX queue lock */
 	struct shmnic_pcpu_stats rx_stats;	/* NAPI */
