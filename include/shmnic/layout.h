@@ -231,6 +231,18 @@ static inline int shmnic_geometry_valid(const struct shmnic_geometry *g)
 }
 
 /*
+ * May a receiver use @slots of each of its rings' ring_slots? A power of
+ * two, at most what the region was formatted with, with room for two
+ * maximal frames.
+ */
+static inline int shmnic_depth_valid(const struct shmnic_geometry *g,
+				     u32 slots)
+{
+	return shmnic_is_pow2(slots) && slots <= g->ring_slots &&
+	       shmnic_frame_slots(SHMNIC_MAX_FRAME, g->buf_size) <= slots / 2;
+}
+
+/*
  * Compute the layout for @g. Returns 0, -EINVAL for a bad geometry or
  * -ENOSPC when it does not fit in @region_size bytes.
  */

@@ -162,3 +162,8 @@ iperf3_tcp() {
 	[ "$_rc" = 0 ] && [ "${_bps%%.*}" -gt 0 ] && _ok=0
 	ktap_result "$1" $_ok
 }
+
+# stat_of NAME: the value of counter NAME in ethtool -S shml0 (0 if absent).
+stat_of() {
+	ethtool -S shml0 | awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }'
+}

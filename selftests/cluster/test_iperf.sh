@@ -9,12 +9,20 @@
 require_shml0
 require_nodes 2
 ktap_header
-ktap_plan 2
+ktap_plan 3
 
 case $ME in
 0)
 	barrier server-up
+	b0=$(stat_of peer1_tx_bytes)
 	iperf3_tcp "iperf3_tcp" "$(ip_of 1)" 5
+	sent=$(jq -r '.end.sum_sent.bytes // 0' </tmp/tcp.json)
+	b1=$(stat_of peer1_tx_bytes)
+	info "ethtool -S: peer1_tx_bytes +$((b1 - b0)) for $sent bytes of TCP payload, peer5_tx_packets $(stat_of peer5_tx_packets)"
+	ok=1
+	[ "${sent%%.*}" -gt 0 ] && [ $((b1 - b0)) -ge "${sent%%.*}" ] &&
+		[ "$(stat_of peer5_tx_packets)" = 0 ] && ok=0
+	ktap_result "per_peer_counters" $ok
 
 	iperf3 -c "$(ip_of 1)" -u -b 200M -l 1400 -t 5 -J >/tmp/udp.json 2>&1
 	rc=$?
@@ -34,6 +42,7 @@ case $ME in
 	barrier done
 	iperf3_server_stop
 	ktap_skip "iperf3_tcp" "server side"
+	ktap_skip "per_peer_counters" "server side"
 	ktap_skip "iperf3_udp_in_order" "server side"
 	;;
 esac

@@ -17,6 +17,54 @@ static const char shmnic_xstat_names[][ETH_GSTRING_LEN] = {
 	"rx_space_doorbells",
 };
 
+static const char shmnic_rs_names[SHMNIC_RS_MAX][ETH_GSTRING_LEN] = {
+	[SHMNIC_RS_PACKETS] = "packets",
+	[SHMNIC_RS_BYTES] = "bytes",
+	[SHMNIC_RS_DROPS] = "drops",
+	[SHMNIC_RS_DOORBELLS] = "doorbells",
+	[SHMNIC_RS_SAVED] = "doorbells_saved",
+	[SHMNIC_RS_STOPS] = "queue_stops",
+	[SHMNIC_RS_RESETS] = "resets",
+	[SHMNIC_RS_LOST] = "lost",
+};
+
+void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v)
+{
+	u64_stats_update_begin(&rs->syncp);
+	u64_stats_add(&rs->c[c], v);
+	u64_stats_update_end(&rs->syncp);
+}
+
+static u64 *shmnic_rs_fetch(const struct shmnic_ring_stats *rs, u64 *data)
+{
+	unsigned int start, i;
+
+	do {
+		start = u64_stats_fetch_begin(&rs->syncp);
+		for (i = 0; i < SHMNIC_RS_MAX; i++)
+			data[i] = u64_stats_read(&rs->c[i]);
+	} while (u64_stats_fetch_retry(&rs->syncp, start));
+	return data + SHMNIC_RS_MAX;
+}
+
+static u8 *shmnic_rs_strings(u8 *buf, const char *ring, const char *dir)
+{
+	unsigned int i;
+
+	for (i = 0; i < SHMNIC_RS_MAX; i++) {
+		snprintf(buf, ETH_GSTRING_LEN, "%s_%s_%s", ring, dir,
+			 shmnic_rs_names[i]);
+		buf += ETH_GSTRING_LEN;
+	}
+	return buf;
+}
+
+/* Rings with counters: two per other node, and the broadcast ring's two. */
+static unsigned int shmnic_rs_count(const struct shmnic_net *sn)
+{
+	return 2 * shmnic_nodes(sn->sd) * SHMNIC_RS_MAX;
+}
+
 static void shmnic_get_drvinfo(struct net_device *ndev,
 			       struct ethtool_drvinfo *info)
 {
@@ -41,21 +89,64 @@ static void shmnic_get_ringparam(struct net_device *ndev,
 
 	ring->rx_max_pending = slots;
 	ring->tx_max_pending = slots;
-	ring->rx_pending = slots;
+	ring->rx_pending = READ_ONCE(sn->sd->rx_slots);
 	ring->tx_pending = slots;
 	kring->rx_buf_len = sn->sd->lay.g.buf_size;
 }
 
+static int shmnic_set_ringparam(struct net_device *ndev,
+				struct ethtool_ringparam *ring,
+				struct kernel_ethtool_ringparam *kring,
+				struct netlink_ext_ack *extack)
+{
+	struct shmnic_net *sn = netdev_priv(ndev);
+	const struct shmnic_geometry *g = &sn->sd->lay.g;
+
+	if (ring->tx_pending != g->ring_slots) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "each node sets the depth of the rings it receives on: use rx");
+		return -EINVAL;
+	}
+	if (kring->rx_buf_len && kring->rx_buf_len != g->buf_size) {
+		NL_SET_ERR_MSG_MOD(extack, "the slot size is fixed when the region is formatted");
+		return -EINVAL;
+	}
+	if (!shmnic_depth_valid(g, ring->rx_pending)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "rx must be a power of two with room for two 64 KiB frames");
+		return -EINVAL;
+	}
+	return shmnic_set_rx_depth(sn->sd, ring->rx_pending);
+}
+
 static int shmnic_get_sset_count(struct net_device *ndev, int sset)
 {
-	return sset == ETH_SS_STATS ? ARRAY_SIZE(shmnic_xstat_names) :
-				      -EOPNOTSUPP;
+	struct shmnic_net *sn = netdev_priv(ndev);
+
+	if (sset != ETH_SS_STATS)
+		return -EOPNOTSUPP;
+	return ARRAY_SIZE(shmnic_xstat_names) + shmnic_rs_count(sn);
 }
 
 static void shmnic_get_strings(struct net_device *ndev, u32 sset, u8 *buf)
 {
-	if (sset == ETH_SS_STATS)
-		memcpy(buf, shmnic_xstat_names, sizeof(shmnic_xstat_names));
+	struct shmnic_net *sn = netdev_priv(ndev);
+	char ring[ETH_GSTRING_LEN];
+	u32 id;
+
+	if (sset != ETH_SS_STATS)
+		return;
+	memcpy(buf, shmnic_xstat_names, sizeof(shmnic_xstat_names));
+	buf += sizeof(shmnic_xstat_names);
+	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
+		if (id == sn->sd->id)
+			continue;
+		snprintf(ring, sizeof(ring), "peer%u", id);
+		buf = shmnic_rs_strings(buf, ring, "tx");
+		buf = shmnic_rs_strings(buf, ring, "rx");
+	}
+	buf = shmnic_rs_strings(buf, "bcast", "tx");
+	shmnic_rs_strings(buf, "bcast", "rx");
 }
 
 static void shmnic_get_ethtool_stats(struct net_device *ndev,
@@ -64,6 +155,7 @@ static void shmnic_get_ethtool_stats(struct net_device *ndev,
 	struct shmnic_net *sn = netdev_priv(ndev);
 	const struct shmnic_xstats *tx = &sn->tx_x, *rx = &sn->rx_x;
 	unsigned int start;
+	u32 id;
 
 	do {
 		start = u64_stats_fetch_begin(&tx->syncp);
@@ -80,12 +172,23 @@ static void shmnic_get_ethtool_stats(struct net_device *ndev,
 		data[7] = u64_stats_read(&rx->bc_lost);
 		data[8] = u64_stats_read(&rx->space_kicks);
 	} while (u64_stats_fetch_retry(&rx->syncp, start));
+
+	data += ARRAY_SIZE(shmnic_xstat_names);
+	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
+		if (id == sn->sd->id)
+			continue;
+		data = shmnic_rs_fetch(&sn->peers[id].tx_rs, data);
+		data = shmnic_rs_fetch(&sn->peers[id].rx_rs, data);
+	}
+	data = shmnic_rs_fetch(&sn->bc_tx_rs, data);
+	shmnic_rs_fetch(&sn->bc_rx_rs, data);
 }
 
 const struct ethtool_ops shmnic_ethtool_ops = {
 	.get_drvinfo = shmnic_get_drvinfo,
 	.get_link = ethtool_op_get_link,
 	.get_ringparam = shmnic_get_ringparam,
+	.set_ringparam = shmnic_set_ringparam,
 	.get_sset_count = shmnic_get_sset_count,
 	.get_strings = shmnic_get_strings,
 	.get_ethtool_stats = shmnic_get_ethtool_stats,

@@ -94,18 +94,28 @@ static int shmnic_meta_to_skb(struct sk_buff *skb, const struct shmnic_meta *m)
 
 /* --- transmit ----------------------------------------------------------- */
 
-/* Connect our TX side to peer @p if needed. Under the TX queue lock. */
+/* Connect our TX side to peer @p if needed, at the ring depth the peer
+ * chose (ethtool -G on its side). Under the TX queue lock.
+ */
 static bool shmnic_tx_ready(struct shmnic_net *sn, struct shmnic_peer *p)
 {
-	u32 epoch = READ_ONCE(sn->sd->nodes[p->id].epoch);
+	struct shmnic_dev *sd = sn->sd;
+	u32 epoch = READ_ONCE(sd->nodes[p->id].epoch);
 	u32 rx_epoch = READ_ONCE(p->tx.rx->rx_epoch);
+	u32 slots;
 
 	if (rx_epoch != epoch)		/* its ring is not set up for us */
 		return false;
-	if (p->tx_epoch != epoch) {
-		shmnic_tx_connect(&p->tx, sn->sd->epoch, epoch, p->tx.idx);
-		p->tx_epoch = epoch;
-	}
+	if (p->tx_epoch == epoch)
+		return true;
+	/* The depth it published with that epoch. */
+	smp_rmb();
+	slots = READ_ONCE(shmnic_node_at(sd->shm, &sd->lay, p->id)->rx_slots);
+	if (!shmnic_depth_valid(&sd->lay.g, slots))
+		return false;
+	p->tx.slots = slots;
+	shmnic_tx_connect(&p->tx, READ_ONCE(sd->epoch), epoch, p->tx.idx);
+	p->tx_epoch = epoch;
 	return true;
 }
 
@@ -126,6 +136,7 @@ static void shmnic_tx_stop(struct shmnic_net *sn, struct shmnic_peer *p)
 	set_bit(p->id, sn->stopped_for);
 	netif_stop_queue(sn->ndev);
 	shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.stops);
+	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_STOPS, 1);
 	shmnic_tx_want_space(&p->tx);
 	/* Pairs with the barrier after the receiver publishes cons. */
 	smp_mb();
@@ -188,9 +199,13 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 	if (shmnic_tx_kick_needed(r)) {
 		shmnic_doorbell(sn->sd, p->id, SHMNIC_VEC_RX);
 		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.kicks);
+		shmnic_rs_add(&p->tx_rs, SHMNIC_RS_DOORBELLS, 1);
 	} else {
 		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.kicks_saved);
+		shmnic_rs_add(&p->tx_rs, SHMNIC_RS_SAVED, 1);
 	}
+	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_PACKETS, 1);
+	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_BYTES, skb->len);
 
 	if (room - n < shmnic_stop_slots(sn))
 		shmnic_tx_stop(sn, p);
@@ -274,12 +289,18 @@ static netdev_tx_t shmnic_start_xmit(struct sk_buff *skb,
 		err = shmnic_bc_send(sn, skb, NULL, 0, 0);
 		if (err == -EBUSY)
 			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.bc_busy);
+		shmnic_rs_add(&sn->bc_tx_rs, err ? SHMNIC_RS_DROPS :
+				SHMNIC_RS_PACKETS, 1);
+		if (!err)
+			shmnic_rs_add(&sn->bc_tx_rs, SHMNIC_RS_BYTES, len);
 	} else {
 		id = shmnic_mac_to_node(sn, skb->data);
 		err = id < 0 ? -EHOSTUNREACH :
 			       shmnic_xmit_peer(sn, &sn->peers[id], skb);
 		if (err == -EHOSTUNREACH)
 			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.no_peer);
+		if (err && id >= 0)
+			shmnic_rs_add(&sn->peers[id].tx_rs, SHMNIC_RS_DROPS, 1);
 	}
 
 	if (err) {
@@ -321,7 +342,8 @@ static struct sk_buff *shmnic_rx_alloc(struct shmnic_net *sn, u32 len)
 /* Copy frame @f, starting at slot @first of @r, into a new skb. */
 static struct sk_buff *shmnic_rx_skb(struct shmnic_net *sn,
 				     const struct shmnic_ring *r, u32 first,
-				     const struct shmnic_frame *f)
+				     const struct shmnic_frame *f,
+				     struct shmnic_ring_stats *rs)
 {
 	struct sk_buff *skb;
 	u32 i, copied = 0, len;
@@ -330,6 +352,7 @@ static struct sk_buff *shmnic_rx_skb(struct shmnic_net *sn,
 	skb = shmnic_rx_alloc(sn, f->total_len);
 	if (!skb) {
 		atomic_long_inc(&sn->rx_dropped);
+		shmnic_rs_add(rs, SHMNIC_RS_DROPS, 1);
 		return NULL;
 	}
 	for (i = 0; i < f->nslots; i++) {
@@ -343,22 +366,27 @@ static struct sk_buff *shmnic_rx_skb(struct shmnic_net *sn,
 	return skb;
 bad:
 	shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
+	shmnic_rs_add(rs, SHMNIC_RS_DROPS, 1);
 	kfree_skb(skb);
 	return NULL;
 }
 
 static void shmnic_rx_deliver(struct shmnic_net *sn, struct sk_buff *skb,
-			      const struct shmnic_frame *f)
+			      const struct shmnic_frame *f,
+			      struct shmnic_ring_stats *rs)
 {
 	struct net_device *ndev = sn->ndev;
 
 	if (f->total_len < ETH_HLEN || shmnic_meta_to_skb(skb, &f->meta)) {
 		shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
+		shmnic_rs_add(rs, SHMNIC_RS_DROPS, 1);
 		kfree_skb(skb);
 		return;
 	}
 	skb->protocol = eth_type_trans(skb, ndev);
 	shmnic_stats_add(&sn->rx_stats, f->total_len);
+	shmnic_rs_add(rs, SHMNIC_RS_PACKETS, 1);
+	shmnic_rs_add(rs, SHMNIC_RS_BYTES, f->total_len);
 	napi_gro_receive(&sn->napi, skb);
 }
 
@@ -367,6 +395,7 @@ static void shmnic_ring_bad(struct shmnic_net *sn, struct shmnic_peer *p,
 {
 	shmnic_rx_reset(&p->rx);
 	shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.ring_resets);
+	shmnic_rs_add(&p->rx_rs, SHMNIC_RS_RESETS, 1);
 	if (net_ratelimit())
 		netdev_info(sn->ndev, "ring from node %u corrupt (%d), reset\n",
 			    p->id, err);
@@ -391,10 +420,10 @@ static int shmnic_poll_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 			break;
 		}
 		skb = f.flags & SHMNIC_DESC_CTRL ? NULL :
-			shmnic_rx_skb(sn, r, r->idx, &f);
+			shmnic_rx_skb(sn, r, r->idx, &f, &p->rx_rs);
 		shmnic_rx_consume(r, &f);
 		if (skb)
-			shmnic_rx_deliver(sn, skb, &f);
+			shmnic_rx_deliver(sn, skb, &f, &p->rx_rs);
 		done++;
 	}
 	if (done) {
@@ -403,6 +432,7 @@ static int shmnic_poll_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 		if (shmnic_rx_space_wanted(r)) {
 			shmnic_doorbell(sn->sd, p->id, SHMNIC_VEC_SPACE);
 			shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.space_kicks);
+			shmnic_rs_add(&p->rx_rs, SHMNIC_RS_DOORBELLS, 1);
 		}
 	}
 	return done;
@@ -436,8 +466,10 @@ static int shmnic_poll_bcast(struct shmnic_net *sn, int quota)
 		err = shmnic_bc_peek(r, shmnic_nodes(sn->sd), &f, &lost);
 		if (err == -EAGAIN)
 			break;
-		if (err == -EBADMSG)
+		if (err == -EBADMSG) {
 			shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
+			shmnic_rs_add(&sn->bc_rx_rs, SHMNIC_RS_DROPS, 1);
+		}
 		if (err)
 			continue;
 		done++;
@@ -446,17 +478,18 @@ static int shmnic_poll_bcast(struct shmnic_net *sn, int quota)
 		} else if (f.flags & SHMNIC_DESC_CTRL) {
 			shmnic_ctrl_rcv(sn, &f);
 		} else {
-			skb = shmnic_rx_skb(sn, r, r->idx, &f);
+			skb = shmnic_rx_skb(sn, r, r->idx, &f, &sn->bc_rx_rs);
 			if (shmnic_bc_done(r, &f, &lost))
 				kfree_skb(skb);
 			else if (skb)
-				shmnic_rx_deliver(sn, skb, &f);
+				shmnic_rx_deliver(sn, skb, &f, &sn->bc_rx_rs);
 		}
 	}
 	if (lost) {
 		u64_stats_update_begin(&sn->rx_x.syncp);
 		u64_stats_add(&sn->rx_x.bc_lost, lost);
 		u64_stats_update_end(&sn->rx_x.syncp);
+		shmnic_rs_add(&sn->bc_rx_rs, SHMNIC_RS_LOST, lost);
 	}
 	return done;
 }
@@ -482,6 +515,22 @@ static bool shmnic_rx_arm_all(struct shmnic_net *sn)
 			return true;
 	}
 	return false;
+}
+
+/* Set up every ring we receive on, at our depth and epoch (attach, or
+ * ethtool -G with NAPI off): empty, and visible to senders only once ready.
+ */
+void shmnic_net_rx_setup(struct shmnic_net *sn)
+{
+	struct shmnic_dev *sd = sn->sd;
+	u32 id;
+
+	for (id = 0; id < shmnic_nodes(sd); id++) {
+		if (id == sd->id)
+			continue;
+		sn->peers[id].rx.slots = sd->rx_slots;
+		shmnic_rx_setup(&sn->peers[id].rx, sd->epoch);
+	}
 }
 
 /* Rewrite the receiver's line of every ring we read (see the watchdog). */
@@ -671,6 +720,8 @@ static void shmnic_stats_init(struct shmnic_net *sn)
 	u64_stats_init(&sn->rx_stats.syncp);
 	u64_stats_init(&sn->tx_x.syncp);
 	u64_stats_init(&sn->rx_x.syncp);
+	u64_stats_init(&sn->bc_tx_rs.syncp);
+	u64_stats_init(&sn->bc_rx_rs.syncp);
 }
 
 struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
@@ -701,6 +752,8 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 		struct shmnic_peer *p = &sn->peers[id];
 
 		p->id = id;
+		u64_stats_init(&p->tx_rs.syncp);
+		u64_stats_init(&p->rx_rs.syncp);
 		if (id == sd->id)
 			continue;
 		shmnic_ring_init_pair(&p->tx,
@@ -709,8 +762,8 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 		shmnic_ring_init_pair(&p->rx,
 				      shmnic_pair_ring_at(sd->shm, l, net,
 							  id, sd->id), l);
-		shmnic_rx_setup(&p->rx, sd->epoch);
 	}
+	shmnic_net_rx_setup(sn);
 	shmnic_ring_init_bcast(&sn->bc_rx,
 			       shmnic_bcast_ring_at(sd->shm, l, net), l);
 	sn->bc_tx = sn->bc_rx;

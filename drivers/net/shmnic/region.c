@@ -9,6 +9,7 @@
 
 #include <linux/delay.h>
 #include <linux/etherdevice.h>
+#include <linux/rtnetlink.h>
 
 #include "shmnic.h"
 
@@ -93,6 +94,7 @@ int shmnic_region_attach(struct shmnic_dev *sd, bool force_format,
 	}
 
 	sd->self = shmnic_node_at(sd->shm, &sd->lay, sd->id);
+	sd->rx_slots = sd->lay.g.ring_slots;
 	WRITE_ONCE(sd->self->state, SHMNIC_NODE_ABSENT);
 	sd->epoch = READ_ONCE(sd->self->epoch) + 1;
 	if (!sd->epoch)
@@ -112,13 +114,47 @@ void shmnic_node_up(struct shmnic_dev *sd)
 	ether_addr_copy(mac, sd->local->ndev->dev_addr);
 	memcpy(n->mac, mac, ETH_ALEN);
 	WRITE_ONCE(n->mtu, READ_ONCE(sd->local->ndev->mtu));
-	WRITE_ONCE(n->rx_slots, sd->lay.g.ring_slots);
+	WRITE_ONCE(n->rx_slots, READ_ONCE(sd->rx_slots));
 	WRITE_ONCE(n->flags, READ_ONCE(sd->node_flags));
 	WRITE_ONCE(n->heartbeat, sd->heartbeat);
-	WRITE_ONCE(n->epoch, sd->epoch);
+	/* A sender reads rx_slots once it has seen this epoch. */
+	smp_wmb();
+	WRITE_ONCE(n->epoch, READ_ONCE(sd->epoch));
 	/* The entry before the state that makes others read it. */
 	smp_wmb();
 	WRITE_ONCE(n->state, SHMNIC_NODE_UP);
+}
+
+/* Receive on @slots of each ring from now on (ethtool -G), under RTNL. The
+ * rings are set up again under a new epoch: senders see the epoch change,
+ * reconnect and read the new depth from our node table entry.
+ */
+int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots)
+{
+	struct shmnic_net *sn = sd->local;
+	bool running = netif_running(sn->ndev);
+	u32 epoch;
+
+	ASSERT_RTNL();
+	if (!shmnic_depth_valid(&sd->lay.g, slots))
+		return -EINVAL;
+	if (slots == sd->rx_slots)
+		return 0;
+	if (running)
+		napi_disable(&sn->napi);
+	epoch = sd->epoch + 1 ? sd->epoch + 1 : 1;
+	WRITE_ONCE(sd->rx_slots, slots);
+	WRITE_ONCE(sd->epoch, epoch);
+	shmnic_net_rx_setup(sn);
+	shmnic_node_up(sd);
+	if (running) {
+		napi_enable(&sn->napi);
+		shmnic_ctrl_send(sn, SHMNIC_CTRL_HELLO, 0);
+		napi_schedule(&sn->napi);
+	}
+	dev_info(&sd->pdev->dev, "receive rings now %u slots deep (epoch %u)\n",
+		 slots, epoch);
+	return 0;
 }
 
 void shmnic_node_leave(struct shmnic_dev *sd)

@@ -51,12 +51,32 @@ struct shmnic_node_view {
 	unsigned long stamp;	/* jiffies when the heartbeat last moved */
 };
 
+/* Counters of one ring, one direction (ethtool -S: peerN_tx_*, bcast_rx_*) */
+enum shmnic_rs {
+	SHMNIC_RS_PACKETS,
+	SHMNIC_RS_BYTES,
+	SHMNIC_RS_DROPS,
+	SHMNIC_RS_DOORBELLS,		/* rung (TX: frames; RX: room) */
+	SHMNIC_RS_SAVED,		/* frames published without one */
+	SHMNIC_RS_STOPS,		/* TX queue stopped for this ring */
+	SHMNIC_RS_RESETS,		/* found corrupt and reset */
+	SHMNIC_RS_LOST,			/* broadcast slots missed */
+	SHMNIC_RS_MAX
+};
+
+struct shmnic_ring_stats {
+	u64_stats_t c[SHMNIC_RS_MAX];
+	struct u64_stats_sync syncp;
+};
+
 /* Per network and per other node: the two rings joining us. */
 struct shmnic_peer {
 	u32 id;
 	u32 tx_epoch;		/* receiver epoch the TX side is connected to */
 	struct shmnic_ring tx;	/* from us to it; under the TX queue lock */
 	struct shmnic_ring rx;	/* from it to us; NAPI only */
+	struct shmnic_ring_stats tx_rs;	/* under the TX queue lock */
+	struct shmnic_ring_stats rx_rs;	/* NAPI */
 };
 
 struct shmnic_pcpu_stats {
@@ -88,6 +108,8 @@ struct shmnic_net {
 	struct shmnic_peer *peers;	/* [max_nodes], ours unused */
 	struct shmnic_ring bc_rx;	/* our cursor on the broadcast ring */
 	struct shmnic_ring bc_tx;
+	struct shmnic_ring_stats bc_tx_rs;	/* under the TX queue lock */
+	struct shmnic_ring_stats bc_rx_rs;	/* NAPI */
 	DECLARE_BITMAP(stopped_for, SHMNIC_MAX_NODES);
 	u32 rx_next;			/* first ring polled, for fairness */
 	bool rx_refresh;		/* NAPI: rewrite our receive lines */
@@ -114,7 +136,8 @@ struct shmnic_dev {
 	struct shmnic_layout lay;
 	struct shmnic_node *self;	/* our node table entry */
 	u32 id;
-	u32 epoch;
+	u32 epoch;			/* bumped again when rx_slots changes */
+	u32 rx_slots;			/* depth of the rings we receive on */
 	u64 heartbeat;
 	u32 node_flags;
 	bool leaving;			/* remove() has begun */
@@ -141,6 +164,7 @@ void shmnic_hb_timer(struct timer_list *t);
 void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 		      const struct shmnic_ctrl *c);
 bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net);
+int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots);
 
 /* local.c */
 struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net);
@@ -149,9 +173,11 @@ void shmnic_net_destroy(struct shmnic_net *sn);
 void shmnic_net_kick(struct shmnic_net *sn);
 void shmnic_net_node_change(struct shmnic_net *sn);
 void shmnic_net_watchdog(struct shmnic_net *sn);
+void shmnic_net_rx_setup(struct shmnic_net *sn);
 int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply);
 
 /* ethtool.c */
+void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v);
 extern const struct ethtool_ops shmnic_ethtool_ops;
 
 static inline u32 shmnic_nodes(const struct shmnic_dev *sd)
