@@ -47,16 +47,20 @@ static u64 *shmnic_rs_fetch(const struct shmnic_ring_stats *rs, u64 *data)
 	return data + SHMNIC_RS_MAX;
 }
 
-static u8 *shmnic_rs_strings(u8 *buf, const char *ring, const char *dir)
+/* The counter names of one ring and direction: <ring>_<dir>_<counter>. */
+static void shmnic_rs_strings(u8 **buf, const char *ring, int id,
+			      const char *dir)
 {
 	unsigned int i;
 
 	for (i = 0; i < SHMNIC_RS_MAX; i++) {
-		snprintf(buf, ETH_GSTRING_LEN, "%s_%s_%s", ring, dir,
-			 shmnic_rs_names[i]);
-		buf += ETH_GSTRING_LEN;
+		if (id < 0)
+			ethtool_sprintf(buf, "%s_%s_%s", ring, dir,
+					shmnic_rs_names[i]);
+		else
+			ethtool_sprintf(buf, "%s%d_%s_%s", ring, id, dir,
+					shmnic_rs_names[i]);
 	}
-	return buf;
 }
 
 /* Rings with counters: two per other node, and the broadcast ring's two. */
@@ -131,7 +135,6 @@ static int shmnic_get_sset_count(struct net_device *ndev, int sset)
 static void shmnic_get_strings(struct net_device *ndev, u32 sset, u8 *buf)
 {
 	struct shmnic_net *sn = netdev_priv(ndev);
-	char ring[ETH_GSTRING_LEN];
 	u32 id;
 
 	if (sset != ETH_SS_STATS)
@@ -141,12 +144,11 @@ static void shmnic_get_strings(struct net_device *ndev, u32 sset, u8 *buf)
 	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
 		if (id == sn->sd->id)
 			continue;
-		snprintf(ring, sizeof(ring), "peer%u", id);
-		buf = shmnic_rs_strings(buf, ring, "tx");
-		buf = shmnic_rs_strings(buf, ring, "rx");
+		shmnic_rs_strings(&buf, "peer", id, "tx");
+		shmnic_rs_strings(&buf, "peer", id, "rx");
 	}
-	buf = shmnic_rs_strings(buf, "bcast", "tx");
-	shmnic_rs_strings(buf, "bcast", "rx");
+	shmnic_rs_strings(&buf, "bcast", -1, "tx");
+	shmnic_rs_strings(&buf, "bcast", -1, "rx");
 }
 
 static void shmnic_get_ethtool_stats(struct net_device *ndev,
