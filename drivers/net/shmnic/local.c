@@ -264,16 +264,23 @@ static int shmnic_bc_send(struct shmnic_net *sn, struct sk_buff *skb,
 	return 0;
 }
 
+/* From any context: the ring's lock is never held where we could sleep,
+ * be preempted, or be interrupted by our own timer's HELLO.
+ */
 int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply)
 {
 	struct shmnic_ctrl c = {
 		.type = type,
 		.node = sn->sd->id,
-		.epoch = sn->sd->epoch,
+		.epoch = READ_ONCE(sn->sd->epoch),
 		.reply = reply,
 	};
+	int err;
 
-	return shmnic_bc_send(sn, NULL, &c, sizeof(c), SHMNIC_DESC_CTRL);
+	local_bh_disable();
+	err = shmnic_bc_send(sn, NULL, &c, sizeof(c), SHMNIC_DESC_CTRL);
+	local_bh_enable();
+	return err;
 }
 
 static netdev_tx_t shmnic_start_xmit(struct sk_buff *skb,
