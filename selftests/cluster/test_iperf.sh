@@ -16,9 +16,11 @@ case $ME in
 	barrier server-up
 	b0=$(stat_of peer1_tx_bytes)
 	iperf3_tcp "iperf3_tcp" "$(ip_of 1)" 5
-	sent=$(jq -r '.end.sum_sent.bytes // 0' </tmp/tcp.json)
+	# what the server received has crossed the ring by the time iperf3
+	# exits (what was sent may still be in our socket buffer)
+	sent=$(jq -r '.end.sum_received.bytes // 0' </tmp/tcp.json)
 	b1=$(stat_of peer1_tx_bytes)
-	info "ethtool -S: peer1_tx_bytes +$((b1 - b0)) for $sent bytes of TCP payload, peer5_tx_packets $(stat_of peer5_tx_packets)"
+	info "ethtool -S: peer1_tx_bytes +$((b1 - b0)) for $sent bytes of TCP payload received, peer5_tx_packets $(stat_of peer5_tx_packets)"
 	ok=1
 	[ "${sent%%.*}" -gt 0 ] && [ $((b1 - b0)) -ge "${sent%%.*}" ] &&
 		[ "$(stat_of peer5_tx_packets)" = 0 ] && ok=0
