@@ -167,3 +167,33 @@ iperf3_tcp() {
 stat_of() {
 	ethtool -S shml0 | awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }'
 }
+
+# --- files over TCP ----------------------------------------------------------
+# file_make MIB TAG: /tmp/file holding MIB MiB of random data (size
+# checked); its sha256 goes to $SHMNIC_OUT/TAG.sha256 for the receiver.
+file_make() {
+	dd if=/dev/urandom of=/tmp/file bs=1M count="$1" 2>/dev/null
+	ensure_pass "$1 MiB of random data" [ "$(wc -c </tmp/file)" = $(($1 * 1048576)) ]
+	sha256sum </tmp/file | cut -d' ' -f1 >"$SHMNIC_OUT/$2.sha256"
+}
+
+# file_listen PORT: receive one TCP connection into /tmp/file, in the
+# background; returns once listening.
+file_listen() {
+	socat -u "TCP-LISTEN:$1,reuseaddr" CREATE:/tmp/file &
+	FILE_PID=$!
+	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':$1 '"
+}
+
+# file_check NAME MIB TAG: wait for file_listen's connection to end; ok NAME
+# if /tmp/file holds MIB MiB with the sha256 the sender left in TAG.
+file_check() {
+	wait "$FILE_PID"
+	_want=$(cat "$SHMNIC_OUT/$3.sha256")
+	_got=$(sha256sum </tmp/file | cut -d' ' -f1)
+	_size=$(wc -c </tmp/file)
+	info "size $_size sha256 $_got (sent $_want)"
+	_ok=1
+	[ "$_size" = $(($2 * 1048576)) ] && [ "$_got" = "$_want" ] && _ok=0
+	ktap_result "$1" $_ok
+}

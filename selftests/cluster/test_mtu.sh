@@ -158,7 +158,6 @@ esac
 PORT=5001
 UPORT=5002
 DG=60000
-SIZE=$((64 * 1024 * 1024))
 case $ME in
 0)
 	# Control: at MTU 1500 a DF datagram of $DG bytes is refused (EMSGSIZE),
@@ -170,9 +169,7 @@ case $ME in
 	ok=1
 	link_shows 65535 up && ok=0
 	ktap_result "mtu_65535_set" $ok
-	dd if=/dev/urandom of=/tmp/file bs=1M count=64 2>/dev/null
-	ensure_pass "64 MiB of random data" [ "$(wc -c </tmp/file)" = $SIZE ]
-	sha256sum </tmp/file | cut -d' ' -f1 >"$SHMNIC_OUT/mtu65535.sha256"
+	file_make 64 mtu65535
 	sha256sum </tmp/dg | cut -d' ' -f1 >"$SHMNIC_OUT/dg.sha256"
 	barrier big-mtu
 	busywait 10000 ping_ok "$(ip_of 1)"
@@ -236,19 +233,10 @@ case $ME in
 	[ "$size" = $DG ] && [ "$got" = "$(cat "$SHMNIC_OUT/dg.sha256")" ] && ok=0
 	ktap_result "udp_${DG}_df_received_whole" $ok
 
-	socat -u "TCP-LISTEN:$PORT,reuseaddr" CREATE:/tmp/file &
-	pid=$!
-	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':$PORT '"
+	file_listen $PORT
 	barrier listening
 	barrier sent
-	wait $pid
-	want=$(cat "$SHMNIC_OUT/mtu65535.sha256")
-	got=$(sha256sum </tmp/file | cut -d' ' -f1)
-	size=$(wc -c </tmp/file)
-	info "size $size sha256 $got (sent $want)"
-	ok=1
-	[ "$size" = $SIZE ] && [ "$got" = "$want" ] && ok=0
-	ktap_result "transfer_64MiB_mtu65535" $ok
+	file_check "transfer_64MiB_mtu65535" 64 mtu65535
 	rm -f /tmp/file
 	;;
 *)
@@ -269,7 +257,6 @@ esac
 [ "$ME" = 0 ] && set_mtu 9000
 barrier mixed
 info "$(ip link show $DEV | head -n 1)"
-MSIZE=$((16 * 1024 * 1024))
 case $ME in
 0)
 	barrier mixed-server-up
@@ -308,9 +295,7 @@ case $ME in
 	ktap_skip "mixed_tcp_9000_to_1500" "node0 and node2"
 	ktap_skip "mixed_tcp_1500_to_9000" "node0 and node2"
 	barrier mixed-iperf-done
-	dd if=/dev/urandom of=/tmp/file bs=1M count=16 2>/dev/null
-	ensure_pass "16 MiB of random data" [ "$(wc -c </tmp/file)" = $MSIZE ]
-	sha256sum </tmp/file | cut -d' ' -f1 >"$SHMNIC_OUT/mixed.sha256"
+	file_make 16 mixed
 	barrier mixed-listening
 	socat -u OPEN:/tmp/file "TCP:$(ip_of 2):$PORT,connect-timeout=10"
 	rc=$?
@@ -328,19 +313,10 @@ case $ME in
 	iperf3_server_stop
 	ktap_skip "mixed_tcp_9000_to_1500" "server side"
 	ktap_skip "mixed_tcp_1500_to_9000" "server side"
-	socat -u "TCP-LISTEN:$PORT,reuseaddr" CREATE:/tmp/file &
-	pid=$!
-	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':$PORT '"
+	file_listen $PORT
 	barrier mixed-listening
 	barrier mixed-sent
-	wait $pid
-	want=$(cat "$SHMNIC_OUT/mixed.sha256")
-	got=$(sha256sum </tmp/file | cut -d' ' -f1)
-	size=$(wc -c </tmp/file)
-	info "size $size sha256 $got (sent $want)"
-	ok=1
-	[ "$size" = $MSIZE ] && [ "$got" = "$want" ] && ok=0
-	ktap_result "mixed_transfer_65535_to_1500" $ok
+	file_check "mixed_transfer_65535_to_1500" 16 mixed
 	barrier mixed-ping
 	ktap_skip "mixed_ping_8000_9000_to_1500" "node0 pings"
 

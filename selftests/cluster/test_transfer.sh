@@ -11,12 +11,9 @@ ktap_header
 ktap_plan 1
 
 PORT=5001
-SIZE=$((64 * 1024 * 1024))
 case $ME in
 0)
-	dd if=/dev/urandom of=/tmp/file bs=1M count=64 2>/dev/null
-	ensure_pass "64 MiB of random data" [ "$(wc -c </tmp/file)" = $SIZE ]
-	sha256sum </tmp/file | cut -d' ' -f1 >"$SHMNIC_OUT/transfer.sha256"
+	file_make 64 transfer
 	barrier file-ready
 	barrier listening
 	start=$(date +%s)
@@ -28,19 +25,10 @@ case $ME in
 	;;
 1)
 	barrier file-ready
-	socat -u "TCP-LISTEN:$PORT,reuseaddr" CREATE:/tmp/file &
-	pid=$!
-	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':$PORT '"
+	file_listen $PORT
 	barrier listening
 	barrier sent
-	wait $pid
-	want=$(cat "$SHMNIC_OUT/transfer.sha256")
-	got=$(sha256sum </tmp/file | cut -d' ' -f1)
-	size=$(wc -c </tmp/file)
-	info "size $size sha256 $got (sent $want)"
-	ok=1
-	[ "$size" = $SIZE ] && [ "$got" = "$want" ] && ok=0
-	ktap_result "transfer_64MiB_sha256" $ok
+	file_check "transfer_64MiB_sha256" 64 transfer
 	;;
 *)
 	barrier file-ready
