@@ -35,6 +35,31 @@ void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v)
 	u64_stats_update_end(&rs->syncp);
 }
 
+u64 shmnic_rs_read(const struct shmnic_ring_stats *rs, enum shmnic_rs c)
+{
+	unsigned int start;
+	u64 v;
+
+	do {
+		start = u64_stats_fetch_begin(&rs->syncp);
+		v = u64_stats_read(&rs->c[c]);
+	} while (u64_stats_fetch_retry(&rs->syncp, start));
+	return v;
+}
+
+/* Counter @c summed over the pair rings of one direction. */
+u64 shmnic_rs_sum(const struct shmnic_net *sn, bool rx, enum shmnic_rs c)
+{
+	u64 sum = 0;
+	u32 id;
+
+	for (id = 0; id < shmnic_nodes(sn->sd); id++)
+		if (id != sn->sd->id)
+			sum += shmnic_rs_read(rx ? &sn->peers[id].rx_rs :
+					      &sn->peers[id].tx_rs, c);
+	return sum;
+}
+
 static u64 *shmnic_rs_fetch(const struct shmnic_ring_stats *rs, u64 *data)
 {
 	unsigned int start, i;
@@ -159,21 +184,21 @@ static void shmnic_get_ethtool_stats(struct net_device *ndev,
 	unsigned int start;
 	u32 id;
 
+	data[0] = shmnic_rs_sum(sn, false, SHMNIC_RS_DOORBELLS);
+	data[1] = shmnic_rs_sum(sn, false, SHMNIC_RS_SAVED);
+	data[2] = shmnic_rs_sum(sn, false, SHMNIC_RS_STOPS);
 	do {
 		start = u64_stats_fetch_begin(&tx->syncp);
-		data[0] = u64_stats_read(&tx->kicks);
-		data[1] = u64_stats_read(&tx->kicks_saved);
-		data[2] = u64_stats_read(&tx->stops);
 		data[3] = u64_stats_read(&tx->no_peer);
 		data[4] = u64_stats_read(&tx->bc_busy);
 	} while (u64_stats_fetch_retry(&tx->syncp, start));
+	data[5] = shmnic_rs_sum(sn, true, SHMNIC_RS_RESETS);
 	do {
 		start = u64_stats_fetch_begin(&rx->syncp);
-		data[5] = u64_stats_read(&rx->ring_resets);
 		data[6] = u64_stats_read(&rx->bad_frames);
-		data[7] = u64_stats_read(&rx->bc_lost);
-		data[8] = u64_stats_read(&rx->space_kicks);
 	} while (u64_stats_fetch_retry(&rx->syncp, start));
+	data[7] = shmnic_rs_read(&sn->bc_rx_rs, SHMNIC_RS_LOST);
+	data[8] = shmnic_rs_sum(sn, true, SHMNIC_RS_DOORBELLS);
 
 	data += ARRAY_SIZE(shmnic_xstat_names);
 	for (id = 0; id < shmnic_nodes(sn->sd); id++) {

@@ -135,7 +135,6 @@ static void shmnic_tx_stop(struct shmnic_net *sn, struct shmnic_peer *p)
 {
 	set_bit(p->id, sn->stopped_for);
 	netif_stop_queue(sn->ndev);
-	shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.stops);
 	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_STOPS, 1);
 	shmnic_tx_want_space(&p->tx);
 	/* Pairs with the barrier after the receiver publishes cons. */
@@ -198,10 +197,8 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 	smp_mb();
 	if (shmnic_tx_kick_needed(r)) {
 		shmnic_doorbell(sn->sd, p->id, SHMNIC_VEC_RX);
-		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.kicks);
 		shmnic_rs_add(&p->tx_rs, SHMNIC_RS_DOORBELLS, 1);
 	} else {
-		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.kicks_saved);
 		shmnic_rs_add(&p->tx_rs, SHMNIC_RS_SAVED, 1);
 	}
 	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_PACKETS, 1);
@@ -401,7 +398,6 @@ static void shmnic_ring_bad(struct shmnic_net *sn, struct shmnic_peer *p,
 			    int err)
 {
 	shmnic_rx_reset(&p->rx);
-	shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.ring_resets);
 	shmnic_rs_add(&p->rx_rs, SHMNIC_RS_RESETS, 1);
 	if (net_ratelimit())
 		netdev_info(sn->ndev, "ring from node %u corrupt (%d), reset\n",
@@ -438,7 +434,6 @@ static int shmnic_poll_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 		smp_mb();
 		if (shmnic_rx_space_wanted(r)) {
 			shmnic_doorbell(sn->sd, p->id, SHMNIC_VEC_SPACE);
-			shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.space_kicks);
 			shmnic_rs_add(&p->rx_rs, SHMNIC_RS_DOORBELLS, 1);
 		}
 	}
@@ -492,12 +487,8 @@ static int shmnic_poll_bcast(struct shmnic_net *sn, int quota)
 				shmnic_rx_deliver(sn, skb, &f, &sn->bc_rx_rs);
 		}
 	}
-	if (lost) {
-		u64_stats_update_begin(&sn->rx_x.syncp);
-		u64_stats_add(&sn->rx_x.bc_lost, lost);
-		u64_stats_update_end(&sn->rx_x.syncp);
+	if (lost)
 		shmnic_rs_add(&sn->bc_rx_rs, SHMNIC_RS_LOST, lost);
-	}
 	return done;
 }
 
@@ -705,10 +696,10 @@ static void shmnic_get_stats64(struct net_device *ndev,
 	st->rx_dropped = atomic_long_read(&sn->rx_dropped);
 	do {
 		start = u64_stats_fetch_begin(&sn->rx_x.syncp);
-		st->rx_errors = u64_stats_read(&sn->rx_x.bad_frames) +
-				u64_stats_read(&sn->rx_x.ring_resets);
-		st->rx_missed_errors = u64_stats_read(&sn->rx_x.bc_lost);
+		st->rx_errors = u64_stats_read(&sn->rx_x.bad_frames);
 	} while (u64_stats_fetch_retry(&sn->rx_x.syncp, start));
+	st->rx_errors += shmnic_rs_sum(sn, true, SHMNIC_RS_RESETS);
+	st->rx_missed_errors = shmnic_rs_read(&sn->bc_rx_rs, SHMNIC_RS_LOST);
 }
 
 static const struct net_device_ops shmnic_netdev_ops = {

@@ -85,17 +85,13 @@ struct shmnic_pcpu_stats {
 	struct u64_stats_sync syncp;
 };
 
-/* Counters beyond rtnl_link_stats64, shown by ethtool -S. */
+/* Counters that belong to no one ring. The other totals of ethtool -S are
+ * sums of the rings' own counters (struct shmnic_ring_stats).
+ */
 struct shmnic_xstats {
-	u64_stats_t kicks;		/* doorbells rung for frames */
-	u64_stats_t kicks_saved;	/* frames published without a doorbell */
-	u64_stats_t stops;		/* TX queue stopped for a full ring */
 	u64_stats_t no_peer;		/* frames for a node that is not up */
 	u64_stats_t bc_busy;		/* broadcast lock not obtained */
-	u64_stats_t ring_resets;	/* corrupt receive rings reset */
 	u64_stats_t bad_frames;		/* invalid frames dropped */
-	u64_stats_t bc_lost;		/* broadcast slots missed (lapped) */
-	u64_stats_t space_kicks;	/* doorbells rung to wake a sender */
 	struct u64_stats_sync syncp;
 };
 
@@ -178,6 +174,8 @@ int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply);
 
 /* ethtool.c */
 void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v);
+u64 shmnic_rs_read(const struct shmnic_ring_stats *rs, enum shmnic_rs c);
+u64 shmnic_rs_sum(const struct shmnic_net *sn, bool rx, enum shmnic_rs c);
 extern const struct ethtool_ops shmnic_ethtool_ops;
 
 static inline u32 shmnic_nodes(const struct shmnic_dev *sd)
