@@ -11,6 +11,8 @@
  *   net_off[n]                network n:
  *                               broadcast ring (struct shmnic_bcast_hdr,
  *                               descriptors, buffers)
+ *                               mcast_rings multicast rings, each laid out
+ *                               like the broadcast ring
  *                               pair rings, receiver-major: the ring from
  *                               node a to node b is ring number
  *                               b * max_nodes + a
@@ -25,7 +27,7 @@
 #include "compat.h"
 
 #define SHMNIC_MAGIC		0x4e4d4853u	/* "SHMN" */
-#define SHMNIC_LAYOUT_VERSION	1u
+#define SHMNIC_LAYOUT_VERSION	2u
 #define SHMNIC_CACHELINE	64u
 #define SHMNIC_PAGE		4096u
 
@@ -33,6 +35,8 @@
 #define SHMNIC_MAX_NETS		2u	/* local, global */
 #define SHMNIC_NET_LOCAL	0u
 #define SHMNIC_NET_GLOBAL	1u
+
+#define SHMNIC_MAX_MCAST	16u	/* multicast rings per network */
 
 #define SHMNIC_MIN_SLOTS	16u
 #define SHMNIC_MAX_SLOTS	16384u
@@ -61,11 +65,11 @@ struct shmnic_region {
 	u32 buf_size;		/* bytes per slot buffer, multiple of 64 */
 	u32 bcast_slots;	/* slots of the broadcast ring, power of two */
 	u32 nets;		/* networks laid out */
-	u32 reserved;
+	u32 mcast_rings;	/* multicast rings per network */
 	u64 node_off;
 	u64 net_off[SHMNIC_MAX_NETS];
 	u64 ring_bytes;		/* bytes of one pair ring */
-	u64 bcast_bytes;	/* bytes of one broadcast ring */
+	u64 bcast_bytes;	/* bytes of one broadcast or multicast ring */
 	u64 net_bytes;		/* bytes of one network */
 };
 
@@ -84,7 +88,10 @@ struct shmnic_node {
 	u32 mtu;
 	u32 features;
 	u32 rx_slots;		/* receive ring depth in use, <= ring_slots */
-	u8 pad[28];
+	u32 pad0;
+	/* per network: bit shmnic_mc_hash(group) set for each group joined */
+	u64 mc_filter[SHMNIC_MAX_NETS];
+	u8 pad[8];
 };
 
 /* Descriptor flags */
@@ -142,14 +149,21 @@ struct shmnic_ring_hdr {
 	struct shmnic_ring_rx rx;
 };
 
-/* Broadcast ring header: the lock line and the write-index line. */
+/*
+ * Broadcast and multicast ring header: the lock line, the write-index line
+ * and, for multicast rings, the label line. All but the lock word are
+ * written only by the holder of the lock.
+ */
 struct shmnic_bcast_hdr {
 	u32 lock;		/* 0 free, else holder node id + 1; CAS */
 	u32 pad0[15];
-	u32 widx;		/* written by the lock holder */
-	u32 owner;		/* node id + 1 of the ring's owner, 0 none */
-	u8 group[6];		/* multicast rings: group MAC */
-	u8 pad1[50];
+	u32 widx;		/* next slot written */
+	u32 pad1[15];
+	u32 gen;		/* label generation: odd while it is rewritten */
+	u32 owner;		/* node id + 1 of the ring's owner, 0 free */
+	u32 start;		/* widx when the group was given this ring */
+	u8 group[6];		/* the group's MAC address */
+	u8 pad2[46];
 };
 
 SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_region) <= SHMNIC_PAGE);
@@ -157,7 +171,7 @@ SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_node) == SHMNIC_CACHELINE);
 SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_desc) == 32);
 SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_ring_tx) == SHMNIC_CACHELINE);
 SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_ring_rx) == SHMNIC_CACHELINE);
-SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_bcast_hdr) == 2 * SHMNIC_CACHELINE);
+SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_bcast_hdr) == 3 * SHMNIC_CACHELINE);
 
 /* Control frames (SHMNIC_DESC_CTRL): never passed to the network stack. */
 #define SHMNIC_CTRL_HELLO	1u
@@ -178,6 +192,7 @@ struct shmnic_geometry {
 	u32 buf_size;
 	u32 bcast_slots;
 	u32 nets;
+	u32 mcast_rings;	/* 0 .. SHMNIC_MAX_MCAST */
 };
 
 struct shmnic_layout {
@@ -227,7 +242,8 @@ static inline int shmnic_geometry_valid(const struct shmnic_geometry *g)
 			g->ring_slots / 2 &&
 	       shmnic_frame_slots(SHMNIC_MAX_FRAME, g->buf_size) <=
 			g->bcast_slots / 2 &&
-	       g->nets >= 1 && g->nets <= SHMNIC_MAX_NETS;
+	       g->nets >= 1 && g->nets <= SHMNIC_MAX_NETS &&
+	       g->mcast_rings <= SHMNIC_MAX_MCAST;
 }
 
 /*
@@ -279,7 +295,8 @@ static inline int shmnic_layout_compute(const struct shmnic_geometry *g,
 				      SHMNIC_PAGE);
 
 	pairs = (u64)g->max_nodes * g->max_nodes;
-	l->net_bytes = l->bcast_bytes + pairs * l->ring_bytes;
+	l->net_bytes = (1 + (u64)g->mcast_rings) * l->bcast_bytes +
+		       pairs * l->ring_bytes;
 
 	off = shmnic_align(l->node_off +
 			   (u64)g->max_nodes * sizeof(struct shmnic_node),
@@ -312,6 +329,7 @@ static inline int shmnic_region_check(const struct shmnic_region *r,
 	g.buf_size = r->buf_size;
 	g.bcast_slots = r->bcast_slots;
 	g.nets = r->nets;
+	g.mcast_rings = r->mcast_rings;
 	if (shmnic_layout_compute(&g, region_size, l))
 		return -EINVAL;
 	if (r->size != l->size || r->node_off != l->node_off ||
@@ -339,6 +357,7 @@ static inline void shmnic_region_fill(struct shmnic_region *r,
 	r->buf_size = l->g.buf_size;
 	r->bcast_slots = l->g.bcast_slots;
 	r->nets = l->g.nets;
+	r->mcast_rings = l->g.mcast_rings;
 	r->node_off = l->node_off;
 	for (n = 0; n < SHMNIC_MAX_NETS; n++)
 		r->net_off[n] = n < l->g.nets ? l->net_off[n] : 0;
@@ -359,7 +378,8 @@ static inline void *shmnic_pair_ring_at(void *base,
 					const struct shmnic_layout *l,
 					u32 net, u32 from, u32 to)
 {
-	return (u8 *)base + l->net_off[net] + l->bcast_bytes +
+	return (u8 *)base + l->net_off[net] +
+	       (1 + (u64)l->g.mcast_rings) * l->bcast_bytes +
 	       ((u64)to * l->g.max_nodes + from) * l->ring_bytes;
 }
 
@@ -368,6 +388,43 @@ static inline void *shmnic_bcast_ring_at(void *base,
 					 u32 net)
 {
 	return (u8 *)base + l->net_off[net];
+}
+
+/* Multicast ring @i (0 .. mcast_rings - 1) of network @net. */
+static inline void *shmnic_mcast_ring_at(void *base,
+					 const struct shmnic_layout *l,
+					 u32 net, u32 i)
+{
+	return (u8 *)base + l->net_off[net] + (1 + (u64)i) * l->bcast_bytes;
+}
+
+/*
+ * The bit of struct shmnic_node.mc_filter that stands for group MAC @mac: a
+ * sender rings the doorbell only of nodes with the bit set.
+ */
+static inline u32 shmnic_mc_hash(const u8 *mac)
+{
+	u32 h = 0, i;
+
+	for (i = 0; i < 6; i++)
+		h = (h ^ mac[i]) * 0x01000193u;	/* FNV-1a */
+	return (h ^ (h >> 16)) & 63;
+}
+
+/*
+ * Does a frame to multicast MAC @mac get a multicast ring of its own? IPv4
+ * and IPv6 groups do, except the link-local control groups that nearly
+ * every node joins or that come and go with every address (224.0.0.0/24,
+ * 33:33:00:00:00:xx such as all-nodes and MLD, 33:33:ff:xx:xx:xx
+ * solicited-node): those, and all non-IP multicast, use the broadcast ring.
+ */
+static inline int shmnic_mc_uses_ring(const u8 *mac)
+{
+	if (mac[0] == 0x01 && mac[1] == 0x00 && mac[2] == 0x5e)
+		return mac[3] || mac[4];
+	if (mac[0] == 0x33 && mac[1] == 0x33)
+		return mac[2] != 0xff && (mac[2] || mac[3] || mac[4]);
+	return 0;
 }
 
 #endif /* _SHMNIC_LAYOUT_H */

@@ -589,4 +589,88 @@ static inline int shmnic_bc_copy(struct shmnic_ring *r,
 	return stale ? stale : err;
 }
 
+/* --- Multicast ring labels ---------------------------------------------- */
+
+/*
+ * A multicast ring is a broadcast ring with a label: the group it carries and
+ * the node that claimed it. The label is rewritten only with the ring's lock
+ * held, seqcount-style: gen is odd while the words change.
+ */
+struct shmnic_label {
+	u32 gen;
+	u32 owner;		/* node id, valid when @claimed */
+	u32 start;		/* widx when the group was given the ring */
+	u8 group[6];
+	u8 claimed;		/* the ring carries @group */
+};
+
+/*
+ * Read the label of multicast ring @r. Returns 0, or -EBUSY while it is being
+ * rewritten. An owner that is not a node id (a scribbled label) reads as a
+ * free ring.
+ */
+static inline int shmnic_mc_label_read(const struct shmnic_ring *r,
+				       u32 max_nodes, struct shmnic_label *lab)
+{
+	/* Acquire: the gen before the words it covers. */
+	u32 gen = smp_load_acquire(&r->bc->gen);
+	u32 owner;
+
+	if (gen & 1)
+		return -EBUSY;
+	owner = READ_ONCE(r->bc->owner);
+	lab->start = READ_ONCE(r->bc->start);
+	memcpy(lab->group, r->bc->group, sizeof(lab->group));
+	/* The words before the second look at gen. */
+	smp_rmb();
+	if (READ_ONCE(r->bc->gen) != gen)
+		return -EBUSY;
+	lab->gen = gen;
+	lab->claimed = owner && owner - 1 < max_nodes;
+	lab->owner = lab->claimed ? owner - 1 : 0;
+	return 0;
+}
+
+/*
+ * Give ring @r (lock held by @me) to @group with owner @owner, or free it
+ * when @group is NULL. A new group starts at the current write index; the
+ * same group keeps its start (a takeover). Returns the new generation.
+ */
+static inline u32 shmnic_mc_label_write(struct shmnic_ring *r, u32 owner,
+					const u8 *group)
+{
+	u32 gen = READ_ONCE(r->bc->gen) | 1;
+
+	WRITE_ONCE(r->bc->gen, gen);
+	/* Odd gen visible before the words change. */
+	smp_wmb();
+	if (!group) {
+		WRITE_ONCE(r->bc->owner, 0);
+	} else {
+		if (memcmp(r->bc->group, group, 6) ||
+		    !READ_ONCE(r->bc->owner)) {
+			memcpy(r->bc->group, group, 6);
+			WRITE_ONCE(r->bc->start, READ_ONCE(r->bc->widx));
+		}
+		WRITE_ONCE(r->bc->owner, owner + 1);
+	}
+	/* Release: the words before the even gen. */
+	smp_store_release(&r->bc->gen, gen + 1);
+	return gen + 1;
+}
+
+/*
+ * Where a reader that just found label @lab starts: at its start when the
+ * group was given the ring since the reader last looked (@fresh), so that
+ * no frame sent to a group it had joined is missed, else at the write index.
+ */
+static inline void shmnic_mc_reader_init(struct shmnic_ring *r,
+					 const struct shmnic_label *lab,
+					 int fresh)
+{
+	shmnic_bc_reader_init(r);
+	if (fresh && r->idx - lab->start <= r->slots)
+		r->idx = lab->start;
+}
+
 #endif /* _SHMNIC_RING_H */

@@ -168,6 +168,12 @@ stat_of() {
 	ethtool -S shml0 | awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }'
 }
 
+# stat_sum ERE: the sum of the ethtool -S shml0 counters whose names match
+# the extended regular expression ERE (anchored), e.g. 'mcast[0-9]+_rx_packets'.
+stat_sum() {
+	ethtool -S shml0 | awk -v re="^($1):\$" '$1 ~ re { s += $2 } END { print s + 0 }'
+}
+
 # --- files over TCP ----------------------------------------------------------
 # file_make MIB TAG: /tmp/file holding MIB MiB of random data (size
 # checked); its sha256 goes to $SHMNIC_OUT/TAG.sha256 for the receiver.

@@ -33,10 +33,10 @@ void expect(bool ok, const char *what)
 }
 
 const shmnic_geometry kGeometries[] = {
-	{ 2, 128, 2048, 128, 1 },
-	{ 2, 64, 4096, 64, 1 },
-	{ 2, 32, 8192, 32, 1 },
-	{ 2, 512, 512, 512, 1 },
+	{ 2, 128, 2048, 128, 1, 0 },
+	{ 2, 64, 4096, 64, 1, 0 },
+	{ 2, 32, 8192, 32, 1, 0 },
+	{ 2, 512, 512, 512, 1, 0 },
 };
 
 // The receiver of a pair ring, as in shmnic_poll_peer().
@@ -82,13 +82,21 @@ void fuzz_pair(const shmnic_layout &l, std::vector<u8> &mem, u32 cons)
 	}
 }
 
-// A broadcast reader, as in shmnic_poll_bcast().
+// A broadcast or multicast reader, as in shmnic_poll_group().
 void fuzz_bcast(const shmnic_layout &l, std::vector<u8> &mem, u32 cursor)
 {
 	shmnic_ring r;
 	u64 lost = 0;
 
 	shmnic_ring_init_bcast(&r, mem.data(), &l);
+	/* the ring read as a multicast ring: its label, where a reader starts */
+	shmnic_label lab;
+	if (!shmnic_mc_label_read(&r, l.g.max_nodes, &lab)) {
+		expect(!lab.claimed || lab.owner < l.g.max_nodes, "label owner");
+		shmnic_mc_reader_init(&r, &lab, 1);
+		expect(r.idx - lab.start <= r.slots ||
+			       r.idx == r.bc->widx, "reader start");
+	}
 	r.idx = cursor;
 	for (int n = 0; n < 64; n++) {
 		shmnic_frame f;

@@ -34,6 +34,14 @@ std::vector<Span> spans(const shmnic_layout &l)
 	for (u32 n = 0; n < l.g.nets; n++) {
 		v.push_back({l.net_off[n], l.net_off[n] + l.bcast_bytes,
 			     "bcast net " + std::to_string(n)});
+		for (u32 i = 0; i < l.g.mcast_rings; i++) {
+			u8 *base = reinterpret_cast<u8 *>(SHMNIC_PAGE);
+			u64 off = (u64)((u8 *)shmnic_mcast_ring_at(base, &l, n,
+								   i) - base);
+			v.push_back({off, off + l.bcast_bytes,
+				     "mcast " + std::to_string(i) + " net " +
+					     std::to_string(n)});
+		}
 		for (u32 to = 0; to < l.g.max_nodes; to++)
 			for (u32 from = 0; from < l.g.max_nodes; from++) {
 				u8 *base = reinterpret_cast<u8 *>(SHMNIC_PAGE);
@@ -91,7 +99,8 @@ void expect_layout_sane(const shmnic_geometry &g, const shmnic_layout &l)
 		}
 	}
 	for (const auto &s : v) {
-		if (s.what.rfind("pair", 0) == 0 || s.what.rfind("bcast", 0) == 0) {
+		if (s.what.rfind("pair", 0) == 0 || s.what.rfind("bcast", 0) == 0 ||
+		    s.what.rfind("mcast", 0) == 0) {
 			EXPECT_EQ(s.start % SHMNIC_PAGE, 0u) << s.what;
 		}
 	}
@@ -122,7 +131,7 @@ TEST(Layout, DefaultGeometryFitsIn64MiB)
 	EXPECT_LE(l.size, 64 * MiB);
 	EXPECT_EQ(l.g.max_nodes, 8u);
 	EXPECT_EQ(l.node_off, SHMNIC_PAGE);
-	EXPECT_EQ(l.net_bytes, l.bcast_bytes + 64 * l.ring_bytes);
+	EXPECT_EQ(l.net_bytes, 5 * l.bcast_bytes + 64 * l.ring_bytes);
 	EXPECT_EQ(l.size, l.net_off[0] + l.net_bytes);
 	expect_layout_sane(g, l);
 }
@@ -132,10 +141,11 @@ TEST(Layout, OtherValidGeometriesAreSane)
 	const shmnic_geometry gs[] = {
 		geometry(2, 256, 2048, 128, 1),
 		geometry(2, 16, 65536, 16, 2),
-		geometry(64, 64, 4096, 1024, 2),
+		geometry(2, 16, 65536, 16, 2, 16),
+		geometry(64, 64, 4096, 1024, 2, 7),
 		geometry(3, 1024, 256, 1024, 1),
 		geometry(5, 128, 4160, 32, 2), /* buf not a power of two */
-		geometry(64, 16384, 65536, 16384, 2), /* largest */
+		geometry(64, 16384, 65536, 16384, 2, 16), /* largest */
 	};
 	for (const auto &g : gs) {
 		shmnic_layout l;
@@ -264,7 +274,7 @@ TEST(Layout, RegionFillThenCheckRoundTrips)
 
 TEST(Layout, RegionCheckRejectsAnySingleChangedField)
 {
-	shmnic_geometry g = geometry(8, 256, 2048, 256, 2);
+	shmnic_geometry g = geometry(8, 256, 2048, 256, 2, 3);
 	shmnic_layout l, l2;
 	ASSERT_EQ(shmnic_layout_compute(&g, 128 * MiB, &l), 0);
 	shmnic_region good;
@@ -280,7 +290,8 @@ TEST(Layout, RegionCheckRejectsAnySingleChangedField)
 	} fields[] = {
 		FIELD(magic), FIELD(version), FIELD(state), FIELD(size),
 		FIELD(max_nodes), FIELD(ring_slots), FIELD(buf_size),
-		FIELD(bcast_slots), FIELD(nets), FIELD(node_off),
+		FIELD(bcast_slots), FIELD(nets), FIELD(mcast_rings),
+		FIELD(node_off),
 		{"net_off[0]", offsetof(shmnic_region, net_off), 8},
 		{"net_off[1]", offsetof(shmnic_region, net_off) + 8, 8},
 		FIELD(ring_bytes), FIELD(bcast_bytes), FIELD(net_bytes),
@@ -311,10 +322,9 @@ TEST(Layout, RegionCheckRejectsAnySingleChangedField)
 				<< kind << ")";
 		}
 	}
-	/* the formatter id and the reserved word are informational */
+	/* the formatter id is informational */
 	shmnic_region r = good;
 	r.formatter = 7;
-	r.reserved = 0x1234;
 	EXPECT_EQ(shmnic_region_check(&r, 128 * MiB, &l2), 0);
 }
 

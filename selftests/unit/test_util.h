@@ -55,9 +55,10 @@ inline Buffer alloc_exact(size_t size)
 }
 
 inline shmnic_geometry geometry(u32 max_nodes, u32 ring_slots, u32 buf_size,
-				u32 bcast_slots, u32 nets)
+				u32 bcast_slots, u32 nets, u32 mcast_rings = 0)
 {
 	shmnic_geometry g;
+	g.mcast_rings = mcast_rings;
 	g.max_nodes = max_nodes;
 	g.ring_slots = ring_slots;
 	g.buf_size = buf_size;
@@ -68,7 +69,7 @@ inline shmnic_geometry geometry(u32 max_nodes, u32 ring_slots, u32 buf_size,
 
 inline shmnic_geometry default_geometry()
 {
-	return geometry(8, 256, 2048, 256, 1);
+	return geometry(8, 256, 2048, 256, 1, 4);
 }
 
 /*
@@ -95,6 +96,10 @@ struct Region {
 		return shmnic_pair_ring_at(base(), &l, net, from, to);
 	}
 	void *bcast(u32 net = 0) { return shmnic_bcast_ring_at(base(), &l, net); }
+	void *mcast(u32 i, u32 net = 0)
+	{
+		return shmnic_mcast_ring_at(base(), &l, net, i);
+	}
 };
 
 /* --- deterministic frames ------------------------------------------------ */

@@ -91,7 +91,7 @@ enum Kind {
 	K_PAIR_FRAME,		// fake frames published in a pair ring
 	K_BC_LOCK,		// broadcast lock held by bogus holders
 	K_BC_WIDX,		// broadcast write index jumps
-	K_BC_HDR,		// broadcast owner and group
+	K_BC_HDR,		// multicast label: gen, owner, start, group
 	K_BC_DESC,		// broadcast descriptors with plausible seq
 	K_BC_FRAME,		// fake broadcast frames
 	K_NODE,			// node table entries
@@ -434,11 +434,17 @@ private:
 
 	u64 pair_off(u32 net, u32 from, u32 to) const
 	{
-		return l_.net_off[net] + l_.bcast_bytes +
+		return l_.net_off[net] +
+		       (1 + (u64)l_.g.mcast_rings) * l_.bcast_bytes +
 		       ((u64)to * l_.g.max_nodes + from) * l_.ring_bytes;
 	}
 
-	u64 bcast_off(u32 net) const { return l_.net_off[net]; }
+	/* The broadcast ring or one of the multicast rings, at random. */
+	u64 bcast_off(u32 net)
+	{
+		return l_.net_off[net] +
+		       (u64)below(1 + l_.g.mcast_rings) * l_.bcast_bytes;
+	}
 
 	u64 desc_off(u64 ring, u64 desc_base, u32 slots, u32 i) const
 	{
@@ -772,13 +778,25 @@ private:
 			break;
 		case K_BC_HDR:
 			ring = bcast_off(net());
-			if (chance(2))
+			switch (below(4)) {
+			case 0:
 				put<u32>(ring + offsetof(shmnic_bcast_hdr, owner),
 					 pick(std::array<u32, 4>{ 0, max_nodes() + 1,
 								 node() + 1,
 								 static_cast<u32>(rng_()) }));
-			else
+				break;
+			case 1:
+				put<u32>(ring + offsetof(shmnic_bcast_hdr, gen),
+					 get<u32>(ring + offsetof(shmnic_bcast_hdr, gen)) +
+						 1 + (u32)below(2));
+				break;
+			case 2:
+				ring += offsetof(shmnic_bcast_hdr, start);
+				put<u32>(ring, bad_index(get<u32>(ring), l_.g.bcast_slots));
+				break;
+			default:
 				put_bytes(ring + offsetof(shmnic_bcast_hdr, group), 6);
+			}
 			break;
 		case K_BC_DESC: {
 			ring = bcast_off(net());

@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	const std::string prog = argv[1];
 	const shmnic_geometry g = { .max_nodes = 4, .ring_slots = 128,
 				    .buf_size = 2048, .bcast_slots = 128,
-				    .nets = 2 };
+				    .nets = 2, .mcast_rings = 2 };
 	shmnic_layout l;
 
 	if (shmnic_layout_compute(&g, ~0ull, &l)) {

@@ -15,6 +15,11 @@ static const char shmnic_xstat_names[][ETH_GSTRING_LEN] = {
 	"rx_bad_frames",
 	"rx_bcast_lost",
 	"rx_space_doorbells",
+	"tx_mcast_claims",
+	"tx_mcast_takeovers",
+	"tx_mcast_releases",
+	"tx_mcast_overflow",
+	"rx_mcast_filtered",
 };
 
 static const char shmnic_rs_names[SHMNIC_RS_MAX][ETH_GSTRING_LEN] = {
@@ -88,10 +93,12 @@ static void shmnic_rs_strings(u8 **buf, const char *ring, int id,
 	}
 }
 
-/* Rings with counters: two per other node, and the broadcast ring's two. */
+/* Rows of ring counters: two rings per other node, and both directions of
+ * the broadcast and each multicast ring.
+ */
 static unsigned int shmnic_rs_count(const struct shmnic_net *sn)
 {
-	return 2 * shmnic_nodes(sn->sd) * SHMNIC_RS_MAX;
+	return 2 * (shmnic_nodes(sn->sd) + sn->mc_rings) * SHMNIC_RS_MAX;
 }
 
 static void shmnic_get_drvinfo(struct net_device *ndev,
@@ -174,6 +181,10 @@ static void shmnic_get_strings(struct net_device *ndev, u32 sset, u8 *buf)
 	}
 	shmnic_rs_strings(&buf, "bcast", -1, "tx");
 	shmnic_rs_strings(&buf, "bcast", -1, "rx");
+	for (id = 0; id < sn->mc_rings; id++) {
+		shmnic_rs_strings(&buf, "mcast", id, "tx");
+		shmnic_rs_strings(&buf, "mcast", id, "rx");
+	}
 }
 
 static void shmnic_get_ethtool_stats(struct net_device *ndev,
@@ -191,11 +202,16 @@ static void shmnic_get_ethtool_stats(struct net_device *ndev,
 		start = u64_stats_fetch_begin(&tx->syncp);
 		data[3] = u64_stats_read(&tx->no_peer);
 		data[4] = u64_stats_read(&tx->bc_busy);
+		data[9] = u64_stats_read(&tx->mc_claims);
+		data[10] = u64_stats_read(&tx->mc_takeovers);
+		data[11] = u64_stats_read(&tx->mc_releases);
+		data[12] = u64_stats_read(&tx->mc_overflow);
 	} while (u64_stats_fetch_retry(&tx->syncp, start));
 	data[5] = shmnic_rs_sum(sn, true, SHMNIC_RS_RESETS);
 	do {
 		start = u64_stats_fetch_begin(&rx->syncp);
 		data[6] = u64_stats_read(&rx->bad_frames);
+		data[13] = u64_stats_read(&rx->mc_filtered);
 	} while (u64_stats_fetch_retry(&rx->syncp, start));
 	data[7] = shmnic_rs_read(&sn->bc_rx_rs, SHMNIC_RS_LOST);
 	data[8] = shmnic_rs_sum(sn, true, SHMNIC_RS_DOORBELLS);
@@ -208,7 +224,11 @@ static void shmnic_get_ethtool_stats(struct net_device *ndev,
 		data = shmnic_rs_fetch(&sn->peers[id].rx_rs, data);
 	}
 	data = shmnic_rs_fetch(&sn->bc_tx_rs, data);
-	shmnic_rs_fetch(&sn->bc_rx_rs, data);
+	data = shmnic_rs_fetch(&sn->bc_rx_rs, data);
+	for (id = 0; id < sn->mc_rings; id++) {
+		data = shmnic_rs_fetch(&sn->mc[id].tx_rs, data);
+		data = shmnic_rs_fetch(&sn->mc[id].rx_rs, data);
+	}
 }
 
 const struct ethtool_ops shmnic_ethtool_ops = {

@@ -2,8 +2,9 @@
 /*
  * The local network adapter (shml0): one Ethernet segment joining every node.
  * Unicast frames go over the pair ring to the node named by the destination
- * MAC, broadcast and multicast over the broadcast ring. Receive is NAPI,
- * woken by a doorbell that senders ring only when the receiver asked for one.
+ * MAC, multicast over the group's multicast ring (mcast.c), broadcast and the
+ * rest over the broadcast ring. Receive is NAPI, woken by a doorbell that
+ * senders ring only when the receiver asked for one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,7 +26,7 @@ static void shmnic_stats_add(struct shmnic_pcpu_stats *s, unsigned int len)
 	u64_stats_update_end(&s->syncp);
 }
 
-static void shmnic_xstat_inc(struct shmnic_xstats *x, u64_stats_t *ctr)
+void shmnic_xstat_inc(struct shmnic_xstats *x, u64_stats_t *ctr)
 {
 	u64_stats_update_begin(&x->syncp);
 	u64_stats_inc(ctr);
@@ -209,16 +210,42 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 	return 0;
 }
 
-static bool shmnic_bc_lock(struct shmnic_net *sn)
+/* Take the lock of broadcast or multicast ring @r, waiting a bounded time. */
+bool shmnic_group_lock(struct shmnic_ring *r, u32 me)
 {
 	int i;
 
 	for (i = 0; i < SHMNIC_BC_SPIN; i++) {
-		if (shmnic_bc_trylock(&sn->bc_tx, sn->sd->id))
+		if (shmnic_bc_trylock(r, me))
 			return true;
 		ndelay(100);
 	}
 	return false;
+}
+
+/* Write a frame, from @skb or @data of @len bytes, on broadcast or multicast
+ * ring @r, whose lock we hold. The frame fits: see shmnic_geometry_valid().
+ */
+void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
+		      const void *data, u32 len, u16 flags)
+{
+	struct shmnic_meta meta;
+	u32 w, i, off = 0;
+
+	if (!skb) {
+		shmnic_bc_write(r, me, data, len, flags, NULL);
+		return;
+	}
+	len = skb->len;
+	shmnic_skb_to_meta(skb, &meta);
+	w = shmnic_bc_begin(r, len);
+	for (i = 0; off < len; i++) {
+		u32 chunk = min(len - off, r->buf_size);
+
+		skb_copy_bits(skb, off, shmnic_slot_buf(r, w + i), chunk);
+		off += chunk;
+	}
+	shmnic_bc_publish(r, w, me, len, flags, &meta);
 }
 
 /* Send on the broadcast ring: from @skb, or @data of @len bytes. */
@@ -227,32 +254,11 @@ static int shmnic_bc_send(struct shmnic_net *sn, struct sk_buff *skb,
 {
 	struct shmnic_dev *sd = sn->sd;
 	struct shmnic_ring *r = &sn->bc_tx;
-	struct shmnic_meta meta = { };
 	u32 id;
 
-	if (skb) {
-		len = skb->len;
-		shmnic_skb_to_meta(skb, &meta);
-	}
-	if (shmnic_frame_slots(len, r->buf_size) > r->slots / 2)
-		return -EMSGSIZE;
-	if (!shmnic_bc_lock(sn))
+	if (!shmnic_group_lock(r, sd->id))
 		return -EBUSY;
-	if (skb) {
-		u32 w = shmnic_bc_begin(r, len);
-		u32 i, off = 0;
-
-		for (i = 0; off < len; i++) {
-			u32 chunk = min(len - off, r->buf_size);
-
-			skb_copy_bits(skb, off, shmnic_slot_buf(r, w + i),
-				      chunk);
-			off += chunk;
-		}
-		shmnic_bc_publish(r, w, sd->id, len, flags, &meta);
-	} else {
-		shmnic_bc_write(r, sd->id, data, len, flags, NULL);
-	}
+	shmnic_group_put(r, sd->id, skb, data, len, flags);
 	shmnic_bc_unlock(r, sd->id);
 
 	for (id = 0; id < shmnic_nodes(sd); id++)
@@ -280,6 +286,19 @@ int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply)
 	return err;
 }
 
+static int shmnic_bc_xmit(struct shmnic_net *sn, struct sk_buff *skb)
+{
+	int err = shmnic_bc_send(sn, skb, NULL, 0, 0);
+
+	if (err == -EBUSY)
+		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.bc_busy);
+	shmnic_rs_add(&sn->bc_tx_rs, err ? SHMNIC_RS_DROPS : SHMNIC_RS_PACKETS,
+		      1);
+	if (!err)
+		shmnic_rs_add(&sn->bc_tx_rs, SHMNIC_RS_BYTES, skb->len);
+	return err;
+}
+
 static netdev_tx_t shmnic_start_xmit(struct sk_buff *skb,
 				     struct net_device *ndev)
 {
@@ -290,13 +309,9 @@ static netdev_tx_t shmnic_start_xmit(struct sk_buff *skb,
 	if (unlikely(len < ETH_HLEN || len > SHMNIC_MAX_FRAME)) {
 		err = -EINVAL;
 	} else if (is_multicast_ether_addr(skb->data)) {
-		err = shmnic_bc_send(sn, skb, NULL, 0, 0);
-		if (err == -EBUSY)
-			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.bc_busy);
-		shmnic_rs_add(&sn->bc_tx_rs, err ? SHMNIC_RS_DROPS :
-				SHMNIC_RS_PACKETS, 1);
-		if (!err)
-			shmnic_rs_add(&sn->bc_tx_rs, SHMNIC_RS_BYTES, len);
+		err = shmnic_mc_xmit(sn, skb);
+		if (err == -ENOBUFS)
+			err = shmnic_bc_xmit(sn, skb);
 	} else {
 		id = shmnic_mac_to_node(sn, skb->data);
 		err = id < 0 ? -EHOSTUNREACH :
@@ -440,25 +455,43 @@ static int shmnic_poll_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 	return done;
 }
 
-static void shmnic_ctrl_rcv(struct shmnic_net *sn,
+/* A control frame: only the broadcast ring carries them. */
+static void shmnic_ctrl_rcv(struct shmnic_net *sn, struct shmnic_ring *r,
 			    const struct shmnic_frame *f)
 {
 	struct shmnic_ctrl c;
 	u64 lost = 0;
 
-	if (f->total_len != sizeof(c)) {
-		shmnic_bc_skip(&sn->bc_rx, f);
+	if (r != &sn->bc_rx || f->total_len != sizeof(c)) {
+		shmnic_bc_skip(r, f);
 		return;
 	}
-	if (shmnic_bc_copy(&sn->bc_rx, f, (u8 *)&c, &lost))
+	if (shmnic_bc_copy(r, f, (u8 *)&c, &lost))
 		return;
 	if (c.node == f->src)
 		shmnic_hello_rcv(sn->sd, sn, &c);
 }
 
-static int shmnic_poll_bcast(struct shmnic_net *sn, int quota)
+/* A frame from a broadcast or multicast ring: for us unless it is to a
+ * multicast group we have not joined.
+ */
+static void shmnic_group_deliver(struct shmnic_net *sn, struct sk_buff *skb,
+				 const struct shmnic_frame *f,
+				 struct shmnic_ring_stats *rs)
 {
-	struct shmnic_ring *r = &sn->bc_rx;
+	if (skb_headlen(skb) >= ETH_ALEN && is_multicast_ether_addr(skb->data) &&
+	    !shmnic_mc_wanted(sn, skb->data)) {
+		shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.mc_filtered);
+		consume_skb(skb);
+		return;
+	}
+	shmnic_rx_deliver(sn, skb, f, rs);
+}
+
+/* Read up to @quota frames from broadcast or multicast ring @r. */
+int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
+		      struct shmnic_ring_stats *rs, int quota)
+{
 	struct shmnic_frame f;
 	struct sk_buff *skb;
 	u64 lost = 0;
@@ -470,7 +503,7 @@ static int shmnic_poll_bcast(struct shmnic_net *sn, int quota)
 			break;
 		if (err == -EBADMSG) {
 			shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
-			shmnic_rs_add(&sn->bc_rx_rs, SHMNIC_RS_DROPS, 1);
+			shmnic_rs_add(rs, SHMNIC_RS_DROPS, 1);
 		}
 		if (err)
 			continue;
@@ -478,17 +511,17 @@ static int shmnic_poll_bcast(struct shmnic_net *sn, int quota)
 		if (f.src == sn->sd->id) {
 			shmnic_bc_skip(r, &f);
 		} else if (f.flags & SHMNIC_DESC_CTRL) {
-			shmnic_ctrl_rcv(sn, &f);
+			shmnic_ctrl_rcv(sn, r, &f);
 		} else {
-			skb = shmnic_rx_skb(sn, r, r->idx, &f, &sn->bc_rx_rs);
+			skb = shmnic_rx_skb(sn, r, r->idx, &f, rs);
 			if (shmnic_bc_done(r, &f, &lost))
 				kfree_skb(skb);
 			else if (skb)
-				shmnic_rx_deliver(sn, skb, &f, &sn->bc_rx_rs);
+				shmnic_group_deliver(sn, skb, &f, rs);
 		}
 	}
 	if (lost)
-		shmnic_rs_add(&sn->bc_rx_rs, SHMNIC_RS_LOST, lost);
+		shmnic_rs_add(rs, SHMNIC_RS_LOST, lost);
 	return done;
 }
 
@@ -503,7 +536,8 @@ static bool shmnic_rx_arm_all(struct shmnic_net *sn)
 			shmnic_rx_arm(&sn->peers[id].rx);
 	/* Pairs with the barrier in shmnic_xmit_peer(). */
 	smp_mb();
-	if (READ_ONCE(sn->bc_rx.bc->widx) != sn->bc_rx.idx)
+	if (READ_ONCE(sn->bc_rx.bc->widx) != sn->bc_rx.idx ||
+	    shmnic_mc_pending(sn))
 		return true;
 	for (id = 0; id < shmnic_nodes(sd); id++) {
 		struct shmnic_ring *r = &sn->peers[id].rx;
@@ -553,13 +587,18 @@ static int shmnic_poll(struct napi_struct *napi, int budget)
 	if (READ_ONCE(sn->rx_refresh))
 		shmnic_rx_refresh_all(sn);
 	shmnic_tx_maybe_wake(sn);
+	shmnic_mc_scan(sn);
 
 	while (more && work < budget) {
 		more = false;
 		quota = min(budget - work, SHMNIC_RX_BATCH);
-		done = shmnic_poll_bcast(sn, quota);
+		done = shmnic_poll_group(sn, &sn->bc_rx, &sn->bc_rx_rs, quota);
 		work += done;
 		more |= done == quota;
+		quota = min(budget - work, SHMNIC_RX_BATCH);
+		done = shmnic_mc_poll(sn, quota);
+		work += done;
+		more |= done == quota && quota;
 		for (i = 0; i < nodes && work < budget; i++) {
 			id = (sn->rx_next + i) % nodes;
 			if (id == sn->sd->id)
@@ -603,26 +642,41 @@ static void shmnic_tx_refresh_all(struct shmnic_net *sn)
 	__netif_tx_unlock(txq);
 }
 
+/* Break the lock of ring @r if it stays held with no progress: its holder
+ * died or went mad. Heartbeat timer.
+ */
+void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
+		       struct shmnic_ring *r, int mcast)
+{
+	u32 lock = READ_ONCE(r->bc->lock);
+	u32 widx = READ_ONCE(r->bc->widx);
+
+	if (!lock || lock != w->lock || widx != w->widx) {
+		w->lock = lock;
+		w->widx = widx;
+		w->stamp = jiffies;
+	} else if (time_after(jiffies, w->stamp + SHMNIC_LOCK_TIMEOUT) &&
+		   shmnic_bc_break(r, lock)) {
+		if (mcast < 0)
+			netdev_info(sn->ndev,
+				    "broke the broadcast lock held by node %d\n",
+				    (int)lock - 1);
+		else
+			netdev_info(sn->ndev,
+				    "broke the lock of multicast ring %d held by node %d\n",
+				    mcast, (int)lock - 1);
+		w->lock = 0;
+	}
+}
+
 /* Heartbeat-timer work: rewrite our ring words (another node may have
- * scribbled on them), catch any lost doorbell, and break a broadcast lock
- * that stays held with no progress (its holder died or went mad).
+ * scribbled on them), catch any lost doorbell, break ring locks held by
+ * dead nodes, give up idle multicast rings.
  */
 void shmnic_net_watchdog(struct shmnic_net *sn)
 {
-	u32 lock = READ_ONCE(sn->bc_tx.bc->lock);
-	u32 widx = READ_ONCE(sn->bc_tx.bc->widx);
-
-	if (!lock || lock != sn->bc_lock_seen || widx != sn->bc_widx_seen) {
-		sn->bc_lock_seen = lock;
-		sn->bc_widx_seen = widx;
-		sn->bc_lock_stamp = jiffies;
-	} else if (time_after(jiffies, sn->bc_lock_stamp + SHMNIC_LOCK_TIMEOUT) &&
-		   shmnic_bc_break(&sn->bc_tx, lock)) {
-		netdev_info(sn->ndev,
-			    "broke the broadcast lock held by node %d\n",
-			    (int)lock - 1);
-		sn->bc_lock_seen = 0;
-	}
+	shmnic_lock_watch(sn, &sn->bc_watch, &sn->bc_tx, -1);
+	shmnic_mc_watchdog(sn);
 	shmnic_tx_refresh_all(sn);
 	WRITE_ONCE(sn->rx_refresh, true);
 	if (netif_running(sn->ndev))
@@ -641,6 +695,7 @@ static int shmnic_open(struct net_device *ndev)
 		shmnic_rx_refresh(&sn->peers[id].rx, sn->sd->epoch);
 	}
 	shmnic_bc_reader_init(&sn->bc_rx);
+	shmnic_mc_open(sn);
 	bitmap_zero(sn->stopped_for, SHMNIC_MAX_NODES);
 	napi_enable(&sn->napi);
 	shmnic_node_set_rx(sn->sd, sn->net, true);
@@ -689,6 +744,7 @@ static void shmnic_get_stats64(struct net_device *ndev,
 {
 	struct shmnic_net *sn = netdev_priv(ndev);
 	unsigned int start;
+	u32 i;
 
 	shmnic_fetch(&sn->tx_stats, &st->tx_packets, &st->tx_bytes);
 	shmnic_fetch(&sn->rx_stats, &st->rx_packets, &st->rx_bytes);
@@ -700,6 +756,9 @@ static void shmnic_get_stats64(struct net_device *ndev,
 	} while (u64_stats_fetch_retry(&sn->rx_x.syncp, start));
 	st->rx_errors += shmnic_rs_sum(sn, true, SHMNIC_RS_RESETS);
 	st->rx_missed_errors = shmnic_rs_read(&sn->bc_rx_rs, SHMNIC_RS_LOST);
+	for (i = 0; i < sn->mc_rings; i++)
+		st->rx_missed_errors += shmnic_rs_read(&sn->mc[i].rx_rs,
+						       SHMNIC_RS_LOST);
 }
 
 static const struct net_device_ops shmnic_netdev_ops = {
@@ -708,6 +767,7 @@ static const struct net_device_ops shmnic_netdev_ops = {
 	.ndo_start_xmit = shmnic_start_xmit,
 	.ndo_change_mtu = shmnic_change_mtu,
 	.ndo_get_stats64 = shmnic_get_stats64,
+	.ndo_set_rx_mode = shmnic_set_rx_mode,
 	.ndo_set_mac_address = eth_mac_addr,
 	.ndo_validate_addr = eth_validate_addr,
 };
@@ -765,6 +825,11 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 	shmnic_ring_init_bcast(&sn->bc_rx,
 			       shmnic_bcast_ring_at(sd->shm, l, net), l);
 	sn->bc_tx = sn->bc_rx;
+	if (shmnic_mc_init(sn)) {
+		kfree(sn->peers);
+		free_netdev(ndev);
+		return ERR_PTR(-ENOMEM);
+	}
 
 	SET_NETDEV_DEV(ndev, &sd->pdev->dev);
 	ndev->netdev_ops = &shmnic_netdev_ops;
@@ -796,6 +861,7 @@ void shmnic_net_destroy(struct shmnic_net *sn)
 	if (ndev->reg_state == NETREG_REGISTERED)
 		unregister_netdev(ndev);
 	netif_napi_del(&sn->napi);
+	shmnic_mc_free(sn);
 	kfree(sn->peers);
 	free_netdev(ndev);
 }

@@ -35,6 +35,10 @@ static uint bcast_slots = 256;
 module_param(bcast_slots, uint, 0444);
 MODULE_PARM_DESC(bcast_slots, "Slots of the broadcast ring (used when formatting)");
 
+static uint mcast_rings = 8;
+module_param(mcast_rings, uint, 0444);
+MODULE_PARM_DESC(mcast_rings, "Multicast rings per network, 0..16 (used when formatting)");
+
 static bool force_format;
 module_param(force_format, bool, 0444);
 MODULE_PARM_DESC(force_format, "Format the region even if it holds a valid layout");
@@ -125,6 +129,7 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		.buf_size = buf_size,
 		.bcast_slots = bcast_slots,
 		.nets = 1,
+		.mcast_rings = mcast_rings,
 	};
 	struct shmnic_dev *sd;
 	u32 pos;

@@ -110,12 +110,15 @@ void shmnic_node_up(struct shmnic_dev *sd)
 {
 	struct shmnic_node *n = sd->self;
 	u8 mac[ETH_ALEN];
+	u32 i;
 
 	ether_addr_copy(mac, sd->local->ndev->dev_addr);
 	memcpy(n->mac, mac, ETH_ALEN);
 	WRITE_ONCE(n->mtu, READ_ONCE(sd->local->ndev->mtu));
 	WRITE_ONCE(n->rx_slots, READ_ONCE(sd->rx_slots));
 	WRITE_ONCE(n->flags, READ_ONCE(sd->node_flags));
+	for (i = 0; i < SHMNIC_MAX_NETS; i++)
+		WRITE_ONCE(n->mc_filter[i], READ_ONCE(sd->mc_filter[i]));
 	WRITE_ONCE(n->heartbeat, sd->heartbeat);
 	/* A sender reads rx_slots once it has seen this epoch. */
 	smp_wmb();

@@ -31,6 +31,10 @@
 #define SHMNIC_DOWN_TIMEOUT	(HZ)
 /* A broadcast lock held this long without progress is broken. */
 #define SHMNIC_LOCK_TIMEOUT	(HZ)
+/* A multicast ring its owner has not written for this long is given up. */
+#define SHMNIC_MC_IDLE		(10 * HZ)
+/* Groups a node filters exactly; with more it takes every multicast frame. */
+#define SHMNIC_MC_ADDRS		32
 
 /* shmnic_node.flags: bit n set while the node receives on network n */
 #define SHMNIC_NODE_F_RX(net)	(1u << (net))
@@ -92,7 +96,43 @@ struct shmnic_xstats {
 	u64_stats_t no_peer;		/* frames for a node that is not up */
 	u64_stats_t bc_busy;		/* broadcast lock not obtained */
 	u64_stats_t bad_frames;		/* invalid frames dropped */
+	u64_stats_t mc_claims;		/* multicast rings given a group */
+	u64_stats_t mc_takeovers;	/* ... taken from a dead owner */
+	u64_stats_t mc_releases;	/* ... given up when idle */
+	/* frames sent on the broadcast ring for want of a multicast ring */
+	u64_stats_t mc_overflow;
+	u64_stats_t mc_filtered;	/* frames to groups not joined */
 	struct u64_stats_sync syncp;
+};
+
+/* Watching a ring lock for a holder that makes no progress. */
+struct shmnic_lock_watch {
+	u32 lock;
+	u32 widx;
+	unsigned long stamp;
+};
+
+/* The multicast groups this node receives. */
+struct shmnic_mc_list {
+	u8 addr[SHMNIC_MC_ADDRS][ETH_ALEN];
+	u32 count;
+	bool all;			/* every multicast frame */
+};
+
+/* One multicast ring of one network. */
+struct shmnic_mc_ring {
+	struct shmnic_ring tx;		/* sender's view; the ring's lock */
+	struct shmnic_ring rx;		/* our cursor; NAPI only */
+	struct shmnic_ring_stats tx_rs;	/* under the TX queue lock */
+	struct shmnic_ring_stats rx_rs;	/* NAPI */
+	/* NAPI: the label as last seen, and whether we read the ring */
+	u32 gen_seen;
+	bool active;
+	u8 group[ETH_ALEN];
+	/* heartbeat timer */
+	struct shmnic_lock_watch watch;
+	u32 idle_widx;
+	unsigned long idle_stamp;
 };
 
 /* One network (shml0): a net_device and its rings. */
@@ -117,10 +157,15 @@ struct shmnic_net {
 	atomic_long_t tx_dropped;
 	atomic_long_t rx_dropped;
 
-	/* broadcast lock watchdog, heartbeat timer only */
-	u32 bc_lock_seen;
-	u32 bc_widx_seen;
-	unsigned long bc_lock_stamp;
+	struct shmnic_lock_watch bc_watch;	/* heartbeat timer only */
+
+	struct shmnic_mc_ring *mc;	/* [mc_rings] */
+	u32 mc_rings;
+	spinlock_t mc_lock;		/* mc_new, mc_version */
+	struct shmnic_mc_list mc_new;	/* from ndo_set_rx_mode */
+	u32 mc_version;
+	struct shmnic_mc_list mc_rx;	/* NAPI's copy */
+	u32 mc_rx_version;
 };
 
 /* One ivshmem device: the region and this node's place in it. */
@@ -136,6 +181,7 @@ struct shmnic_dev {
 	u32 rx_slots;			/* depth of the rings we receive on */
 	u64 heartbeat;
 	u32 node_flags;
+	u64 mc_filter[SHMNIC_MAX_NETS];	/* published in our node entry */
 	bool leaving;			/* remove() has begun */
 	int nvec;			/* MSI-X vectors, 0: polling */
 	struct timer_list hb_timer;
@@ -171,6 +217,26 @@ void shmnic_net_node_change(struct shmnic_net *sn);
 void shmnic_net_watchdog(struct shmnic_net *sn);
 void shmnic_net_rx_setup(struct shmnic_net *sn);
 int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply);
+bool shmnic_group_lock(struct shmnic_ring *r, u32 me);
+void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
+		      const void *data, u32 len, u16 flags);
+int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
+		      struct shmnic_ring_stats *rs, int quota);
+void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
+		       struct shmnic_ring *r, int mcast);
+void shmnic_xstat_inc(struct shmnic_xstats *x, u64_stats_t *ctr);
+
+/* mcast.c */
+int shmnic_mc_init(struct shmnic_net *sn);
+void shmnic_mc_free(struct shmnic_net *sn);
+void shmnic_mc_open(struct shmnic_net *sn);
+void shmnic_set_rx_mode(struct net_device *ndev);
+int shmnic_mc_xmit(struct shmnic_net *sn, struct sk_buff *skb);
+int shmnic_mc_poll(struct shmnic_net *sn, int quota);
+void shmnic_mc_scan(struct shmnic_net *sn);
+bool shmnic_mc_pending(const struct shmnic_net *sn);
+bool shmnic_mc_wanted(const struct shmnic_net *sn, const u8 *mac);
+void shmnic_mc_watchdog(struct shmnic_net *sn);
 
 /* ethtool.c */
 void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v);
