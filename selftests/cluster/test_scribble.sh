@@ -7,10 +7,11 @@
 # targeted bad values into the region for 30 s (hostscribble, run on the
 # host by the harness), every node pings every other (IPv4 and IPv6),
 # flushes its neighbours now and then (ARP/ND through the broadcast ring)
-# and node0 streams TCP to node1. No kernel may warn, oops or panic (the
+# node0 streams TCP to node1, and node2 sends to multicast group 239.9.9.9,
+# which node0 and node1 joined. No kernel may warn, oops or panic (the
 # harness checks the consoles). Within 5 s of the scribbler stopping, every
-# node pings every other again (IPv4, measured); then IPv6 and a TCP run
-# node0 -> node1 work too. The drivers' error counters (rx_ring_resets,
+# node pings every other again (IPv4, measured); then IPv6, a TCP run
+# node0 -> node1 and the multicast group work too. The drivers' error counters (rx_ring_resets,
 # rx_bad_frames, rx_bcast_lost, tx_bcast_busy) must have moved on at least
 # one node: proof that the scribbler reached them.
 #
@@ -22,7 +23,7 @@
 require_shml0
 require_nodes 3
 ktap_header
-ktap_plan 6
+ktap_plan 7
 
 SECS=${SCRIBBLE_SECONDS:-30}
 COUNTERS="rx_ring_resets rx_bad_frames rx_bcast_lost tx_bcast_busy"
@@ -57,6 +58,16 @@ all_pairs() { # LIMIT [-6]
 }
 
 [ "$ME" = 1 ] && { iperf3_server; iperf3 -s -p 5202 -D -I /tmp/iperf3b.pid; }
+MCG=239.9.9.9
+mc_send() { # TEXT
+	echo "$1" | socat -u - "UDP4-DATAGRAM:$MCG:7100,ip-multicast-if=$(ip_of 2)"
+}
+if [ "$ME" = 2 ]; then
+	ip route add 239.0.0.0/8 dev shml0
+else
+	socat -u "UDP4-RECV:7100,ip-add-membership=$MCG:shml0" OPEN:/tmp/mcg,creat,append &
+	mc_rcv=$!
+fi
 ethtool -S shml0 >"$OUTD/$SHMNIC_VM.before"
 barrier ready
 
@@ -70,6 +81,10 @@ for p in $(other_nodes); do
 done
 ( while :; do sleep 3; ip neigh flush dev shml0 2>/dev/null; done ) &
 flusher=$!
+if [ "$ME" = 2 ]; then
+	( while :; do mc_send during; sleep 0.2; done ) &
+	mc_sender=$!
+fi
 if [ "$ME" = 0 ]; then
 	iperf3 -c "$(ip_of 1)" -t $((SECS + 5)) -J >/tmp/scribble-tcp.json 2>&1 &
 	pids="$pids $!"
@@ -90,7 +105,7 @@ fi
 
 # --- recovery ----------------------------------------------------------------
 t0=$(now)
-kill $flusher 2>/dev/null
+kill $flusher ${mc_sender:-} 2>/dev/null
 dt=$(all_pairs 30)
 rc=$?
 info "all peers answer IPv4 ping ${dt} s after the scribbler stopped (as seen here)"
@@ -107,7 +122,8 @@ ktap_result "all_pairs_ipv6" $rc
 # the pings and the stream of the scribbling phase
 # shellcheck disable=SC2086
 kill $pids 2>/dev/null
-wait
+# shellcheck disable=SC2086
+wait $pids
 if [ "$ME" = 0 ]; then
 	info "stream during scribbling: $(jq -c '{bps: .end.sum_received.bits_per_second, error: .error}' \
 		</tmp/scribble-tcp.json 2>/dev/null)"
@@ -120,6 +136,17 @@ if [ "$ME" = 0 ]; then
 	ktap_result "tcp_after" $ok
 else
 	ktap_skip "tcp_after" "node0 runs it"
+fi
+
+barrier mc_after
+if [ "$ME" = 2 ]; then
+	for i in 1 2 3 4 5 6 7 8 9 10; do mc_send "after $i"; sleep 0.1; done
+	ktap_skip "multicast_after" "node2 sends"
+else
+	busywait 5000 sh -c '[ "$(grep -c "^after" /tmp/mcg)" -ge 10 ]'
+	info "multicast: $(grep -c during /tmp/mcg) datagrams during, $(grep -c '^after' /tmp/mcg) of 10 after"
+	ktap_result "multicast_after" $?
+	kill "$mc_rcv" 2>/dev/null
 fi
 
 # --- proof the scribbler hit the nodes -----------------------------------------

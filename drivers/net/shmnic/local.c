@@ -650,23 +650,29 @@ void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
 {
 	u32 lock = READ_ONCE(r->bc->lock);
 	u32 widx = READ_ONCE(r->bc->widx);
+	/* A holder that is no node at all is a scribble: break it now. */
+	bool bogus = lock > shmnic_nodes(sn->sd);
 
-	if (!lock || lock != w->lock || widx != w->widx) {
+	if (!bogus && (!lock || lock != w->lock || widx != w->widx)) {
 		w->lock = lock;
 		w->widx = widx;
 		w->stamp = jiffies;
-	} else if (time_after(jiffies, w->stamp + SHMNIC_LOCK_TIMEOUT) &&
-		   shmnic_bc_break(r, lock)) {
-		if (mcast < 0)
-			netdev_info(sn->ndev,
-				    "broke the broadcast lock held by node %d\n",
-				    (int)lock - 1);
-		else
-			netdev_info(sn->ndev,
-				    "broke the lock of multicast ring %d held by node %d\n",
-				    mcast, (int)lock - 1);
-		w->lock = 0;
+		return;
 	}
+	if (!bogus && !time_after(jiffies, w->stamp + SHMNIC_LOCK_TIMEOUT))
+		return;
+	if (!shmnic_bc_break(r, lock))
+		return;
+	w->lock = 0;
+	if (!net_ratelimit())
+		return;
+	if (mcast < 0)
+		netdev_info(sn->ndev, "broke the broadcast lock held by node %d\n",
+			    (int)lock - 1);
+	else
+		netdev_info(sn->ndev,
+			    "broke the lock of multicast ring %d held by node %d\n",
+			    mcast, (int)lock - 1);
 }
 
 /* Heartbeat-timer work: rewrite our ring words (another node may have

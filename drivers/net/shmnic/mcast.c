@@ -340,6 +340,33 @@ int shmnic_mc_xmit(struct shmnic_net *sn, struct sk_buff *skb)
 
 /* --- heartbeat timer ---------------------------------------------------- */
 
+/* A label that stays odd (mid-rewrite) for a second was left so by a writer
+ * that died or by a scribbler: free the ring. Returns true if it is busy.
+ */
+static bool shmnic_mc_repair(struct shmnic_net *sn, struct shmnic_mc_ring *m)
+{
+	u32 gen = READ_ONCE(m->tx.bc->gen), me = sn->sd->id;
+
+	if (!(gen & 1))
+		return false;
+	if (gen != m->busy_gen) {
+		m->busy_gen = gen;
+		m->busy_stamp = jiffies;
+		return true;
+	}
+	if (!time_after(jiffies, m->busy_stamp + SHMNIC_LOCK_TIMEOUT) ||
+	    !shmnic_bc_trylock(&m->tx, me))
+		return true;
+	if (READ_ONCE(m->tx.bc->gen) == gen) {
+		shmnic_mc_label_write(&m->tx, me, NULL);
+		if (net_ratelimit())
+			netdev_info(sn->ndev, "freed multicast ring %ld: its label was left half written\n",
+				    (long)(m - sn->mc));
+	}
+	shmnic_bc_unlock(&m->tx, me);
+	return true;
+}
+
 /* Give up ring @m if we own it and nobody wrote on it for a while. */
 static void shmnic_mc_idle(struct shmnic_net *sn, struct shmnic_mc_ring *m)
 {
@@ -347,6 +374,8 @@ static void shmnic_mc_idle(struct shmnic_net *sn, struct shmnic_mc_ring *m)
 	u32 widx = READ_ONCE(m->tx.bc->widx);
 	struct shmnic_label lab;
 
+	if (shmnic_mc_repair(sn, m))
+		return;
 	if (shmnic_mc_label_read(&m->tx, shmnic_nodes(sd), &lab) ||
 	    !lab.claimed || lab.owner != sd->id || widx != m->idle_widx) {
 		m->idle_widx = widx;

@@ -133,6 +133,8 @@ struct shmnic_mc_ring {
 	struct shmnic_lock_watch watch;
 	u32 idle_widx;
 	unsigned long idle_stamp;
+	u32 busy_gen;			/* label seen mid-rewrite ... */
+	unsigned long busy_stamp;	/* ... since then */
 };
 
 /* One network (shml0): a net_device and its rings. */
