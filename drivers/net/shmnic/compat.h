@@ -8,6 +8,7 @@
 
 #include <linux/version.h>
 #include <linux/pci.h>
+#include <net/genetlink.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
 /* 6.11 added pcim_iomap_region() and deprecated pcim_iomap_table(). */
@@ -18,6 +19,13 @@ static inline void __iomem *pcim_iomap_region(struct pci_dev *pdev, int bar,
 
 	return err ? IOMEM_ERR_PTR(err) : pcim_iomap_table(pdev)[bar];
 }
+#endif
+
+/* The attributes of a dump request, parsed by the core against the policy. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define shmnic_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
+#else
+#define shmnic_dump_attrs(cb) (genl_info_dump(cb)->attrs)
 #endif
 
 #endif /* _DRIVERS_NET_SHMNIC_COMPAT_H */

@@ -140,6 +140,7 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	sd->pdev = pdev;
 	spin_lock_init(&sd->lock);
+	INIT_LIST_HEAD(&sd->genl_node);
 	pci_set_drvdata(pdev, sd);
 
 	err = pcim_enable_device(pdev);
@@ -200,6 +201,8 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		hrtimer_start(&sd->poll_timer, sd->poll_period,
 			      HRTIMER_MODE_REL);
 
+	shmnic_genl_add(sd);
+
 	dev_info(&pdev->dev,
 		 "node %u of %u, epoch %u, %s, region %llu MiB, ring %u x %u B\n",
 		 sd->id, shmnic_nodes(sd), sd->epoch,
@@ -220,6 +223,8 @@ static void shmnic_remove(struct pci_dev *pdev)
 {
 	struct shmnic_dev *sd = pci_get_drvdata(pdev);
 
+	/* No netlink request may find us from now on. */
+	shmnic_genl_del(sd);
 	/* Tell the others first, so that they stop sending to us. */
 	shmnic_node_leave(sd);
 	timer_delete_sync(&sd->hb_timer);
@@ -243,7 +248,30 @@ static struct pci_driver shmnic_pci_driver = {
 	.probe = shmnic_probe,
 	.remove = shmnic_remove,
 };
-module_pci_driver(shmnic_pci_driver);
+
+static int __init shmnic_init(void)
+{
+	int err;
+
+	/* The family first: probe() adds devices its handlers look up. */
+	err = shmnic_genl_init();
+	if (err)
+		return err;
+	err = pci_register_driver(&shmnic_pci_driver);
+	if (err)
+		shmnic_genl_exit();
+	return err;
+}
+
+static void __exit shmnic_exit(void)
+{
+	/* No request may reach a device once remove() tears it down. */
+	shmnic_genl_exit();
+	pci_unregister_driver(&shmnic_pci_driver);
+}
+
+module_init(shmnic_init);
+module_exit(shmnic_exit);
 
 MODULE_DESCRIPTION("Ethernet over ivshmem shared memory");
 MODULE_AUTHOR("The shmnic authors");

@@ -197,6 +197,8 @@ static void shmnic_view_set(struct shmnic_dev *sd, u32 id, bool up,
 			    u32 epoch, const char *why)
 {
 	struct shmnic_node_view *v = &sd->nodes[id];
+	bool was_up = v->up;
+	u32 was_epoch = v->epoch;
 
 	if (v->up == up && v->epoch == epoch)
 		return;
@@ -206,6 +208,8 @@ static void shmnic_view_set(struct shmnic_dev *sd, u32 id, bool up,
 		dev_info(&sd->pdev->dev, "node %u down (%s)\n", id, why);
 	WRITE_ONCE(v->epoch, epoch);
 	WRITE_ONCE(v->up, up);
+	if (was_up != up || (up && was_epoch != epoch))
+		shmnic_genl_node_event(sd, id, up, epoch);
 }
 
 /* Sample node @id's table entry; called with sd->lock held. */

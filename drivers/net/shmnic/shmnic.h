@@ -192,6 +192,7 @@ struct shmnic_dev {
 	spinlock_t lock;		/* node views, node_flags */
 	struct shmnic_node_view *nodes;	/* [max_nodes] */
 	struct shmnic_net *local;
+	struct list_head genl_node;	/* on shmnic_devs, genl.c */
 };
 
 /* main.c */
@@ -245,6 +246,13 @@ void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v);
 u64 shmnic_rs_read(const struct shmnic_ring_stats *rs, enum shmnic_rs c);
 u64 shmnic_rs_sum(const struct shmnic_net *sn, bool rx, enum shmnic_rs c);
 extern const struct ethtool_ops shmnic_ethtool_ops;
+
+/* genl.c */
+int shmnic_genl_init(void);
+void shmnic_genl_exit(void);
+void shmnic_genl_add(struct shmnic_dev *sd);
+void shmnic_genl_del(struct shmnic_dev *sd);
+void shmnic_genl_node_event(struct shmnic_dev *sd, u32 id, bool up, u32 epoch);
 
 static inline u32 shmnic_nodes(const struct shmnic_dev *sd)
 {

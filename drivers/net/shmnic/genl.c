@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "shmnic" (include/uapi/linux/shmnic.h): the
+ * region geometry, the node table as this node sees it, ring depth and MTU,
+ * and node up/down events.
+ *
+ * The handlers find devices in shmnic_devs, under shmnic_devs_lock, which
+ * they hold for the whole request: remove() takes a device off the list
+ * first, so no handler uses a device being torn down. Lock order: RTNL,
+ * then shmnic_devs_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rtnetlink.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+
+#include <uapi/linux/shmnic.h>
+
+#include "shmnic.h"
+
+static LIST_HEAD(shmnic_devs);
+static DEFINE_MUTEX(shmnic_devs_lock);
+static unsigned int shmnic_devs_gen;	/* bumped at every change */
+static bool shmnic_genl_registered;	/* RCU: events may be sent */
+
+static struct genl_family shmnic_genl_family;
+
+enum {
+	SHMNIC_MCGRP_EVENTS,
+};
+
+static const struct genl_multicast_group shmnic_mcgrps[] = {
+	[SHMNIC_MCGRP_EVENTS] = { .name = SHMNIC_GENL_MCGRP_EVENTS },
+};
+
+/* not const: 6.1 takes a plain pointer */
+static struct netlink_range_validation shmnic_mtu_range = {
+	.min = ETH_MIN_MTU,
+	.max = 65535,
+};
+
+static struct netlink_range_validation shmnic_depth_range = {
+	.min = SHMNIC_MIN_SLOTS,
+	.max = SHMNIC_MAX_SLOTS,
+};
+
+static const struct nla_policy shmnic_get_policy[SHMNIC_A_MAX + 1] = {
+	[SHMNIC_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy shmnic_set_policy[SHMNIC_A_MAX + 1] = {
+	[SHMNIC_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SHMNIC_A_RX_DEPTH] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						    &shmnic_depth_range),
+	[SHMNIC_A_MTU] = NLA_POLICY_FULL_RANGE(NLA_U32, &shmnic_mtu_range),
+};
+
+void shmnic_genl_add(struct shmnic_dev *sd)
+{
+	mutex_lock(&shmnic_devs_lock);
+	list_add_tail(&sd->genl_node, &shmnic_devs);
+	shmnic_devs_gen++;
+	mutex_unlock(&shmnic_devs_lock);
+}
+
+void shmnic_genl_del(struct shmnic_dev *sd)
+{
+	mutex_lock(&shmnic_devs_lock);
+	list_del_init(&sd->genl_node);
+	shmnic_devs_gen++;
+	mutex_unlock(&shmnic_devs_lock);
+}
+
+/* The device whose shml0 is @ifindex in @net; NULL and a message if none. */
+static struct shmnic_dev *shmnic_genl_find(struct net *net,
+					   const struct nlattr *attr,
+					   struct netlink_ext_ack *extack)
+{
+	struct shmnic_dev *sd;
+	u32 ifindex = attr ? nla_get_u32(attr) : 0;
+
+	lockdep_assert_held(&shmnic_devs_lock);
+	list_for_each_entry(sd, &shmnic_devs, genl_node) {
+		struct net_device *ndev = sd->local->ndev;
+
+		if (!net_eq(dev_net(ndev), net))
+			continue;
+		if (!ifindex || ndev->ifindex == ifindex)
+			return sd;
+	}
+	if (attr)
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no shmnic device with this ifindex");
+	else
+		NL_SET_ERR_MSG(extack, "no shmnic device in this network namespace");
+	return NULL;
+}
+
+static int shmnic_put_region(struct sk_buff *skb, struct shmnic_dev *sd)
+{
+	const struct shmnic_geometry *g = &sd->lay.g;
+	struct net_device *ndev = sd->local->ndev;
+
+	if (nla_put_u32(skb, SHMNIC_A_IFINDEX, ndev->ifindex) ||
+	    nla_put_string(skb, SHMNIC_A_IFNAME, ndev->name) ||
+	    nla_put_u32(skb, SHMNIC_A_NODE_ID, sd->id) ||
+	    nla_put_u32(skb, SHMNIC_A_EPOCH, READ_ONCE(sd->epoch)) ||
+	    nla_put_u32(skb, SHMNIC_A_LAYOUT_VERSION, SHMNIC_LAYOUT_VERSION) ||
+	    nla_put_u64_64bit(skb, SHMNIC_A_REGION_SIZE, sd->lay.size,
+			      SHMNIC_A_PAD) ||
+	    nla_put_u32(skb, SHMNIC_A_MAX_NODES, g->max_nodes) ||
+	    nla_put_u32(skb, SHMNIC_A_RING_SLOTS, g->ring_slots) ||
+	    nla_put_u32(skb, SHMNIC_A_BUF_SIZE, g->buf_size) ||
+	    nla_put_u32(skb, SHMNIC_A_BCAST_SLOTS, g->bcast_slots) ||
+	    nla_put_u32(skb, SHMNIC_A_MCAST_RINGS, g->mcast_rings) ||
+	    nla_put_u32(skb, SHMNIC_A_NETS, g->nets) ||
+	    nla_put_u32(skb, SHMNIC_A_RX_DEPTH, READ_ONCE(sd->rx_slots)) ||
+	    nla_put_u32(skb, SHMNIC_A_MTU, READ_ONCE(ndev->mtu)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int shmnic_get_region_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct shmnic_dev *sd;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &shmnic_genl_family, 0,
+				SHMNIC_CMD_GET_REGION);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+
+	mutex_lock(&shmnic_devs_lock);
+	sd = shmnic_genl_find(genl_info_net(info),
+			      info->attrs[SHMNIC_A_IFINDEX], info->extack);
+	err = sd ? shmnic_put_region(msg, sd) : -ENODEV;
+	mutex_unlock(&shmnic_devs_lock);
+	if (err)
+		goto err_free;
+
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int shmnic_put_ring(struct sk_buff *skb, int type,
+			   const struct shmnic_ring_stats *rs)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, SHMNIC_RING_A_PACKETS,
+			      shmnic_rs_read(rs, SHMNIC_RS_PACKETS),
+			      SHMNIC_RING_A_PAD) ||
+	    nla_put_u64_64bit(skb, SHMNIC_RING_A_BYTES,
+			      shmnic_rs_read(rs, SHMNIC_RS_BYTES),
+			      SHMNIC_RING_A_PAD) ||
+	    nla_put_u64_64bit(skb, SHMNIC_RING_A_DROPS,
+			      shmnic_rs_read(rs, SHMNIC_RS_DROPS),
+			      SHMNIC_RING_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Node @id's table entry and our view of it, as one SHMNIC_A_NODE. */
+static int shmnic_put_node(struct sk_buff *skb, struct shmnic_dev *sd, u32 id)
+{
+	const struct shmnic_node *n = shmnic_node_at(sd->shm, &sd->lay, id);
+	struct shmnic_net *sn = sd->local;
+	bool self = id == sd->id;
+	struct nlattr *nest;
+	u8 mac[ETH_ALEN];
+	u32 epoch, mtu, depth, table_state;
+	u64 hb;
+	u8 state;
+	bool up;
+
+	/* The entry is written by its node: read each word once. */
+	table_state = READ_ONCE(n->state);
+	memcpy(mac, n->mac, ETH_ALEN);
+	mtu = READ_ONCE(n->mtu);
+	depth = READ_ONCE(n->rx_slots);
+	hb = READ_ONCE(n->heartbeat);
+	if (self) {
+		up = !READ_ONCE(sd->leaving);
+		epoch = READ_ONCE(sd->epoch);
+	} else {
+		spin_lock_bh(&sd->lock);
+		up = sd->nodes[id].up;
+		epoch = sd->nodes[id].epoch;
+		spin_unlock_bh(&sd->lock);
+	}
+	if (up)
+		state = SHMNIC_NODE_STATE_UP;
+	else if (table_state != SHMNIC_NODE_ABSENT)
+		state = SHMNIC_NODE_STATE_DOWN;
+	else
+		state = SHMNIC_NODE_STATE_ABSENT;
+
+	nest = nla_nest_start(skb, SHMNIC_A_NODE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, SHMNIC_NODE_A_ID, id) ||
+	    nla_put_u8(skb, SHMNIC_NODE_A_STATE, state) ||
+	    (self && nla_put_flag(skb, SHMNIC_NODE_A_SELF)) ||
+	    nla_put_u32(skb, SHMNIC_NODE_A_EPOCH, epoch))
+		goto err_cancel;
+	if (state != SHMNIC_NODE_STATE_ABSENT &&
+	    (nla_put(skb, SHMNIC_NODE_A_MAC, ETH_ALEN, mac) ||
+	     nla_put_u32(skb, SHMNIC_NODE_A_MTU, mtu) ||
+	     nla_put_u32(skb, SHMNIC_NODE_A_RX_DEPTH, depth) ||
+	     nla_put_u64_64bit(skb, SHMNIC_NODE_A_HEARTBEAT, hb,
+			       SHMNIC_NODE_A_PAD)))
+		goto err_cancel;
+	if (!self &&
+	    (shmnic_put_ring(skb, SHMNIC_NODE_A_TX, &sn->peers[id].tx_rs) ||
+	     shmnic_put_ring(skb, SHMNIC_NODE_A_RX, &sn->peers[id].rx_rs)))
+		goto err_cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+
+err_cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* cb->args[0]: devices done, [1]: next node id of the current device. */
+static int shmnic_get_nodes_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	const struct nlattr *ifattr = shmnic_dump_attrs(cb)[SHMNIC_A_IFINDEX];
+	struct net *net = sock_net(skb->sk);
+	struct shmnic_dev *sd;
+	unsigned long devno = 0;
+	int err = 0;
+
+	mutex_lock(&shmnic_devs_lock);
+	cb->seq = shmnic_devs_gen;
+	if (ifattr && !cb->args[0] && !cb->args[1] &&
+	    !shmnic_genl_find(net, ifattr, cb->extack)) {
+		err = -ENODEV;
+		goto out;
+	}
+	list_for_each_entry(sd, &shmnic_devs, genl_node) {
+		struct net_device *ndev = sd->local->ndev;
+		u32 id;
+
+		if (!net_eq(dev_net(ndev), net) ||
+		    (ifattr && ndev->ifindex != nla_get_u32(ifattr)))
+			continue;
+		if (devno++ < cb->args[0])
+			continue;
+		for (id = cb->args[1]; id < shmnic_nodes(sd); id++) {
+			void *hdr;
+
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq,
+					  &shmnic_genl_family, NLM_F_MULTI,
+					  SHMNIC_CMD_GET_NODES);
+			if (!hdr)
+				goto out;
+			genl_dump_check_consistent(cb, hdr);
+			if (nla_put_u32(skb, SHMNIC_A_IFINDEX, ndev->ifindex) ||
+			    shmnic_put_node(skb, sd, id)) {
+				genlmsg_cancel(skb, hdr);
+				goto out;
+			}
+			genlmsg_end(skb, hdr);
+			cb->args[1] = id + 1;
+		}
+		cb->args[0]++;
+		cb->args[1] = 0;
+	}
+out:
+	mutex_unlock(&shmnic_devs_lock);
+	return err ? err : skb->len;
+}
+
+static int shmnic_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *depth_attr = info->attrs[SHMNIC_A_RX_DEPTH];
+	struct nlattr *mtu_attr = info->attrs[SHMNIC_A_MTU];
+	struct netlink_ext_ack *extack = info->extack;
+	struct shmnic_dev *sd;
+	u32 depth = 0;
+	int err = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, SHMNIC_A_IFINDEX))
+		return -EINVAL;
+	if (!depth_attr && !mtu_attr) {
+		NL_SET_ERR_MSG(extack, "nothing to set: give a ring depth or an MTU");
+		return -EINVAL;
+	}
+
+	rtnl_lock();
+	mutex_lock(&shmnic_devs_lock);
+	sd = shmnic_genl_find(genl_info_net(info),
+			      info->attrs[SHMNIC_A_IFINDEX], extack);
+	if (!sd) {
+		err = -ENODEV;
+		goto out;
+	}
+	/* Check both before changing either. */
+	if (depth_attr) {
+		depth = nla_get_u32(depth_attr);
+		if (!shmnic_depth_valid(&sd->lay.g, depth)) {
+			NL_SET_ERR_MSG_ATTR(extack, depth_attr,
+					    "ring depth must be a power of two with room for two 64 KiB frames, at most the region's ring_slots");
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	if (mtu_attr) {
+		struct net_device *ndev = sd->local->ndev;
+		u32 mtu = nla_get_u32(mtu_attr);
+
+		if (mtu < ndev->min_mtu || mtu > ndev->max_mtu) {
+			NL_SET_ERR_MSG_ATTR(extack, mtu_attr,
+					    "MTU out of the device's range (ip -d link: minmtu, maxmtu)");
+			err = -EINVAL;
+			goto out;
+		}
+		err = dev_set_mtu(ndev, mtu);
+		if (err) {
+			NL_SET_ERR_MSG_ATTR(extack, mtu_attr,
+					    "the device refused this MTU");
+			goto out;
+		}
+	}
+	if (depth_attr) {
+		err = shmnic_set_rx_depth(sd, depth);
+		if (err)
+			NL_SET_ERR_MSG_ATTR(extack, depth_attr,
+					    "cannot set the ring depth");
+	}
+out:
+	mutex_unlock(&shmnic_devs_lock);
+	rtnl_unlock();
+	return err;
+}
+
+static const struct genl_ops shmnic_genl_ops[] = {
+	{
+		.cmd = SHMNIC_CMD_GET_REGION,
+		.doit = shmnic_get_region_doit,
+		.policy = shmnic_get_policy,
+		.maxattr = SHMNIC_A_MAX,
+	},
+	{
+		.cmd = SHMNIC_CMD_GET_NODES,
+		.dumpit = shmnic_get_nodes_dumpit,
+		.policy = shmnic_get_policy,
+		.maxattr = SHMNIC_A_MAX,
+	},
+	{
+		.cmd = SHMNIC_CMD_SET,
+		.doit = shmnic_set_doit,
+		.policy = shmnic_set_policy,
+		.maxattr = SHMNIC_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family shmnic_genl_family __ro_after_init = {
+	.name = SHMNIC_GENL_NAME,
+	.version = SHMNIC_GENL_VERSION,
+	.maxattr = SHMNIC_A_MAX,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = shmnic_genl_ops,
+	.n_ops = ARRAY_SIZE(shmnic_genl_ops),
+	.resv_start_op = SHMNIC_CMD_NODE_EVENT,
+	.mcgrps = shmnic_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(shmnic_mcgrps),
+};
+
+/* Node @id went up or down, or came back with a new epoch. Any context. */
+void shmnic_genl_node_event(struct shmnic_dev *sd, u32 id, bool up, u32 epoch)
+{
+	struct net_device *ndev = sd->local ? sd->local->ndev : NULL;
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	struct net *net;
+	void *hdr;
+
+	if (!ndev)
+		return;
+	rcu_read_lock();
+	if (!READ_ONCE(shmnic_genl_registered))
+		goto out;
+	net = dev_net(ndev);
+	if (!genl_has_listeners(&shmnic_genl_family, net, SHMNIC_MCGRP_EVENTS))
+		goto out;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put(msg, 0, 0, &shmnic_genl_family, 0,
+			  SHMNIC_CMD_NODE_EVENT);
+	if (!hdr)
+		goto err_free;
+	if (nla_put_u32(msg, SHMNIC_A_IFINDEX, ndev->ifindex))
+		goto err_free;
+	nest = nla_nest_start(msg, SHMNIC_A_NODE);
+	if (!nest ||
+	    nla_put_u32(msg, SHMNIC_NODE_A_ID, id) ||
+	    nla_put_u8(msg, SHMNIC_NODE_A_STATE, up ? SHMNIC_NODE_STATE_UP :
+						   SHMNIC_NODE_STATE_DOWN) ||
+	    nla_put_u32(msg, SHMNIC_NODE_A_EPOCH, epoch))
+		goto err_free;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&shmnic_genl_family, net, msg, 0,
+				SHMNIC_MCGRP_EVENTS, GFP_ATOMIC);
+	goto out;
+
+err_free:
+	nlmsg_free(msg);
+out:
+	rcu_read_unlock();
+}
+
+int __init shmnic_genl_init(void)
+{
+	int err;
+
+	err = genl_register_family(&shmnic_genl_family);
+	if (err)
+		return err;
+	WRITE_ONCE(shmnic_genl_registered, true);
+	return 0;
+}
+
+void shmnic_genl_exit(void)
+{
+	/* No event may be on its way when the family goes. */
+	WRITE_ONCE(shmnic_genl_registered, false);
+	synchronize_rcu();
+	genl_unregister_family(&shmnic_genl_family);
+}
