@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+// Command line: parsed into a plain description of what to do.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace shmnicctl {
+
+struct UsageError : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+enum class Cmd { show, nodes, set, monitor, help, version };
+
+struct Options {
+	Cmd cmd = Cmd::show;
+	bool json = false;
+	std::string dev;			// show, nodes: optional; set: required
+	std::optional<std::uint32_t> mtu;
+	std::optional<std::uint32_t> ring_depth;
+};
+
+// Throws UsageError with a message naming what was wrong.
+Options parse_args(const std::vector<std::string> &args);
+std::uint32_t parse_u32(const std::string &what, const std::string &s);
+std::string usage();
+
+} // namespace shmnicctl

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+// The generic netlink family "shmnic", through libnl-genl-3.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model.h"
+
+struct nl_sock;
+
+namespace shmnicctl {
+
+// A failed request: errno and, if the kernel sent one, its extack message.
+struct NlError : std::runtime_error {
+	NlError(int err, const std::string &what) : std::runtime_error(what), err(err) {}
+	int err;
+};
+
+class Client {
+public:
+	// Throws NlError(ENOENT) when the family is not registered (module
+	// not loaded).
+	Client();
+	~Client();
+	Client(const Client &) = delete;
+	Client &operator=(const Client &) = delete;
+
+	Region get_region(std::uint32_t ifindex);	// 0: the first device
+	std::vector<Node> get_nodes(std::uint32_t ifindex);
+	void set(std::uint32_t ifindex, std::optional<std::uint32_t> mtu,
+		 std::optional<std::uint32_t> ring_depth);
+	// Calls @fn for each node event until it returns false or an error.
+	void monitor(const std::function<bool(const NodeEvent &)> &fn);
+
+private:
+	struct SockDeleter {
+		void operator()(nl_sock *s) const;
+	};
+	std::unique_ptr<nl_sock, SockDeleter> sock_;
+	int family_ = 0;
+};
+
+} // namespace shmnicctl
