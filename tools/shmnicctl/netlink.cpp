@@ -308,6 +308,11 @@ int on_event(nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+int no_seq_check(nl_msg *, void *)
+{
+	return NL_OK;
+}
+
 } // namespace
 
 void Client::monitor(const std::function<bool(const NodeEvent &)> &fn)
@@ -318,12 +323,13 @@ void Client::monitor(const std::function<bool(const NodeEvent &)> &fn)
 	int err = nl_socket_add_membership(sock_.get(), grp);
 	if (err < 0)
 		throw nl_error(err, "cannot join the events group");
-	nl_socket_disable_seq_check(sock_.get());
 	MonitorCtx ctx{ &fn };
 	Cb cb(nl_cb_alloc(NL_CB_DEFAULT));
 	if (!cb)
 		throw NlError(ENOMEM, "cannot allocate netlink callbacks");
 	nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_event, &ctx);
+	// Notifications carry no sequence number of ours.
+	nl_cb_set(cb.get(), NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, nullptr);
 	while (!ctx.stop) {
 		err = nl_recvmsgs(sock_.get(), cb.get());
 		if (err < 0 && err != -NLE_INTR)

@@ -1,0 +1,168 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# nodes: 3
+# timeout: 300
+#
+# shmnicctl over the shmnic generic netlink family: every node shows the
+# region and lists every node up with its MAC; node1 sets its ring depth
+# (ethtool -g agrees), bad values and devices are refused with a message
+# and a non-zero exit, a user without CAP_NET_ADMIN may look but not
+# change; node0's "shmnicctl monitor" sees node2 go down on rmmod and come
+# back up on insmod.
+. "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
+require_shml0
+require_nodes 3
+command -v shmnicctl >/dev/null || ktap_skip_all "shmnicctl not in the VM (make tools)"
+ktap_header
+ktap_plan 9
+
+KO=/lib/modules/shmnic/shmnic.ko
+
+rx_depth() { ethtool -g shml0 | awk '/^Current/ { c = 1 } c && /^RX:/ { print $2; exit }'; }
+
+configure() {
+	ip link set shml0 up &&
+	ip addr add "$(ip_of "$ME")/24" dev shml0 &&
+	ip -6 addr add "$(ip6_of "$ME")/64" dev shml0 nodad
+}
+
+# Every node of the run is up in "shmnicctl -j nodes", with its MAC.
+all_up() {
+	shmnicctl -j nodes >/tmp/nodes.json || return 1
+	for i in $(all_nodes); do
+		got=$(jq -r ".[] | select(.node == $i) | \"\(.state) \(.mac)\"" </tmp/nodes.json)
+		[ "$got" = "up $(mac_of "$i")" ] || return 1
+	done
+}
+
+# refused NAME CMD...: CMD exits non-zero and says why on stderr.
+refused() {
+	_n=$1
+	shift
+	if "$@" >/tmp/out 2>/tmp/err; then
+		info "$_n: accepted: $*"
+		return 1
+	fi
+	info "$_n: $(cat /tmp/err)"
+	[ -s /tmp/err ]
+}
+
+# Run shmnicctl as a user without CAP_NET_ADMIN: busybox su to nobody
+# (an /etc/passwd entry made here), else a user namespace, which has no
+# capability over the initial network namespace.
+unprivileged() {
+	if [ -z "$UNPRIV" ]; then
+		grep -q '^nobody:' /etc/passwd 2>/dev/null ||
+			echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
+		if su -s /bin/sh nobody -c 'id -u' 2>/dev/null | grep -qx 65534; then
+			UNPRIV=su
+		elif unshare -r true 2>/dev/null; then
+			UNPRIV=userns
+		else
+			UNPRIV=none
+		fi
+	fi
+	case $UNPRIV in
+	su) su -s /bin/sh nobody -c "$*" ;;
+	userns) unshare -r "$@" ;;
+	*) return 99 ;;
+	esac
+}
+
+barrier start
+busywait 15000 all_up
+rc=$?
+[ "$rc" = 0 ] || info "nodes: $(cat /tmp/nodes.json)"
+ktap_result "nodes_all_up_with_macs" $rc
+
+shmnicctl show >/tmp/show && id=$(shmnicctl -j show | jq -r .node_id) &&
+	[ "$id" = "$ME" ] && grep -q '^dev: *shml0$' /tmp/show &&
+	grep -q '^region_size: .*iB$' /tmp/show
+rc=$?
+[ "$rc" = 0 ] || info "show: $(cat /tmp/show)"
+ktap_result "show_this_node" $rc
+
+# self is reported as such, with our own MTU
+self=$(shmnicctl -j nodes | jq -r '.[] | select(.self) | "\(.node) \(.mtu)"')
+ktap_result "nodes_self" "$([ "$self" = "$ME $(cat /sys/class/net/shml0/mtu)" ]; echo $?)"
+barrier shown
+
+case $ME in
+1)
+	shmnicctl set shml0 ring-depth 128 && [ "$(rx_depth)" = 128 ] &&
+		[ "$(shmnicctl -j show | jq -r .rx_depth)" = 128 ]
+	ktap_result "set_ring_depth_128" $?
+	shmnicctl set shml0 mtu 9000 && [ "$(cat /sys/class/net/shml0/mtu)" = 9000 ] &&
+		shmnicctl set shml0 mtu 1500 ring-depth 256 &&
+		[ "$(cat /sys/class/net/shml0/mtu)" = 1500 ] && [ "$(rx_depth)" = 256 ]
+	ktap_result "set_mtu_and_both" $?
+	ok=0
+	refused depth100 shmnicctl set shml0 ring-depth 100 || ok=1
+	grep -q "power of two" /tmp/err || ok=1
+	refused mtu70000 shmnicctl set shml0 mtu 70000 || ok=1
+	grep -qi "range" /tmp/err || ok=1
+	refused nodev shmnicctl set nosuch0 mtu 1500 || ok=1
+	grep -q "unknown device" /tmp/err || ok=1
+	refused notshmnic shmnicctl set lo mtu 1500 || ok=1
+	grep -q "no shmnic device" /tmp/err || ok=1
+	[ "$(rx_depth)" = 256 ] || ok=1
+	ktap_result "bad_values_refused" $ok
+	unprivileged shmnicctl show >/dev/null 2>&1
+	rc=$?
+	if [ "$UNPRIV" = none ]; then
+		ktap_skip "unprivileged_set_refused" "no way to drop CAP_NET_ADMIN here (busybox su and unshare -r both failed)"
+	else
+		ok=0
+		[ "$rc" = 0 ] || { info "unprivileged show failed ($UNPRIV)"; ok=1; }
+		refused unpriv unprivileged shmnicctl set shml0 mtu 1400 || ok=1
+		grep -qi "permission\|not permitted" /tmp/err || ok=1
+		[ "$(cat /sys/class/net/shml0/mtu)" = 1500 ] || ok=1
+		info "dropped CAP_NET_ADMIN by $UNPRIV"
+		ktap_result "unprivileged_set_refused" $ok
+	fi
+	;;
+*)
+	for t in set_ring_depth_128 set_mtu_and_both bad_values_refused \
+		unprivileged_set_refused; do
+		ktap_skip "$t" "node1 does it"
+	done
+	;;
+esac
+barrier set
+
+case $ME in
+0)
+	shmnicctl monitor >/tmp/mon 2>&1 &
+	mon=$!
+	sleep 1
+	barrier monitoring
+	barrier gone
+	busywait 10000 grep -q "^node 2, .*state down" /tmp/mon
+	ktap_result "monitor_sees_down" $?
+	barrier back
+	busywait 15000 sh -c "sed -n '/^node 2, .*state down/,\$p' /tmp/mon | grep -q '^node 2, .*state up'"
+	ktap_result "monitor_sees_up_again" $?
+	info "events: $(tr '\n' ';' </tmp/mon)"
+	kill "$mon"
+	;;
+2)
+	barrier monitoring
+	rmmod shmnic
+	barrier gone
+	insmod "$KO" && busywait 5000 test -e /sys/class/net/shml0 && configure
+	rc=$?
+	barrier back
+	[ "$rc" = 0 ] || info "insmod again failed"
+	ktap_skip "monitor_sees_down" "node0 checks"
+	ktap_skip "monitor_sees_up_again" "node0 checks"
+	;;
+*)
+	barrier monitoring
+	barrier gone
+	barrier back
+	ktap_skip "monitor_sees_down" "node0 checks"
+	ktap_skip "monitor_sees_up_again" "node0 checks"
+	;;
+esac
+barrier done
+ktap_finish
