@@ -387,7 +387,6 @@ static struct genl_family shmnic_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = shmnic_genl_ops,
 	.n_ops = ARRAY_SIZE(shmnic_genl_ops),
-	.resv_start_op = SHMNIC_CMD_NODE_EVENT,
 	.mcgrps = shmnic_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(shmnic_mcgrps),
 };
