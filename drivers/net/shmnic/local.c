@@ -164,6 +164,34 @@ static void shmnic_tx_maybe_wake(struct shmnic_net *sn)
 	__netif_tx_unlock(txq);
 }
 
+/* Copy a large frame into the slots from r->idx on, with the ring's
+ * non-temporal copy (shmnic_ring_write()): the sender never reads it back,
+ * and the receiver's CPU would otherwise first have to give up each line.
+ */
+static void shmnic_skb_to_ring(struct sk_buff *skb, struct shmnic_ring *r)
+{
+	struct skb_seq_state st;
+	u32 slot = 0, pos = 0, consumed = 0, len, c;
+	const u8 *data;
+
+	skb_prepare_seq_read(skb, 0, skb->len, &st);
+	while ((len = skb_seq_read(consumed, &data, &st))) {
+		consumed += len;
+		while (len) {
+			c = min(len, r->buf_size - pos);
+			shmnic_ring_write(shmnic_tx_buf(r, slot) + pos, data, c,
+					  skb->len);
+			data += c;
+			len -= c;
+			pos += c;
+			if (pos == r->buf_size) {
+				slot++;
+				pos = 0;
+			}
+		}
+	}
+}
+
 static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 			    struct sk_buff *skb)
 {
@@ -185,11 +213,15 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 		return -ENOSPC;
 
 	shmnic_skb_to_meta(skb, &meta);
-	for (i = 0; i < n; i++) {
-		u32 chunk = min(skb->len - off, r->buf_size);
+	if (skb->len >= SHMNIC_NT_MIN) {
+		shmnic_skb_to_ring(skb, r);
+	} else {
+		for (i = 0; i < n; i++) {
+			u32 chunk = min(skb->len - off, r->buf_size);
 
-		skb_copy_bits(skb, off, shmnic_tx_buf(r, i), chunk);
-		off += chunk;
+			skb_copy_bits(skb, off, shmnic_tx_buf(r, i), chunk);
+			off += chunk;
+		}
 	}
 	shmnic_tx_publish(r, skb->len, 0, &meta);
 
