@@ -375,6 +375,47 @@ static struct sk_buff *shmnic_rx_alloc(struct shmnic_net *sn, u32 len)
 	return skb;
 }
 
+/* skb_store_bits() for a large frame in an skb of shmnic_rx_alloc(): the
+ * linear part (the headers the stack reads next) with memcpy(), the page
+ * fragments (payload, not read before the application copies it out) with
+ * non-temporal stores, as a DMA engine would write them.
+ */
+static void shmnic_skb_store_nt(struct sk_buff *skb, u32 off, const u8 *src,
+				u32 len)
+{
+	u32 hl = skb_headlen(skb), i, c, p_off, p_len, done;
+	struct page *p;
+	u8 *vaddr;
+
+	if (off < hl) {
+		c = min(len, hl - off);
+		memcpy(skb->data + off, src, c);
+		off += c;
+		src += c;
+		len -= c;
+	}
+	off -= hl;
+	for (i = 0; len && i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *f = &skb_shinfo(skb)->frags[i];
+		u32 size = skb_frag_size(f);
+
+		if (off >= size) {
+			off -= size;
+			continue;
+		}
+		c = min(len, size - off);
+		skb_frag_foreach_page(f, skb_frag_off(f) + off, c, p, p_off,
+				      p_len, done) {
+			vaddr = kmap_local_page(p);
+			shmnic_memcpy_nt(vaddr + p_off, src + done, p_len);
+			kunmap_local(vaddr);
+		}
+		src += c;
+		len -= c;
+		off = 0;
+	}
+}
+
 /* Copy frame @f, starting at slot @first of @r, into a new skb. */
 static struct sk_buff *shmnic_rx_skb(struct shmnic_net *sn,
 				     const struct shmnic_ring *r, u32 first,
@@ -394,11 +435,17 @@ static struct sk_buff *shmnic_rx_skb(struct shmnic_net *sn,
 	for (i = 0; i < f->nslots; i++) {
 		if (shmnic_frame_chunk(r, first, f, i, copied, &data, &len))
 			goto bad;
-		skb_store_bits(skb, copied, data, len);
+		if (f->total_len >= SHMNIC_NT_MIN)
+			shmnic_skb_store_nt(skb, copied, data, len);
+		else
+			skb_store_bits(skb, copied, data, len);
 		copied += len;
 	}
 	if (copied != f->total_len)
 		goto bad;
+	/* Before another CPU may look at the non-temporal stores. */
+	if (f->total_len >= SHMNIC_NT_MIN)
+		shmnic_nt_fence();
 	return skb;
 bad:
 	shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
