@@ -16,8 +16,22 @@
 #include <linux/build_bug.h>
 #include <linux/atomic.h>
 #include <asm/barrier.h>
+#include <linux/prefetch.h>
 
 #define SHMNIC_STATIC_ASSERT(e) static_assert(e, #e)
+
+/*
+ * Copy into shared memory that another CPU reads next, without keeping the
+ * lines in this CPU's cache (non-temporal stores where the architecture has
+ * them). Weakly ordered: shmnic_nt_fence() before publishing the data.
+ */
+static inline void shmnic_memcpy_nt(void *dst, const void *src, size_t len)
+{
+	memcpy_flushcache(dst, src, len);
+}
+
+#define shmnic_nt_fence()	wmb()
+#define shmnic_prefetch(p)	prefetch(p)
 
 static inline u32 shmnic_cmpxchg32(u32 *p, u32 old, u32 val)
 {
@@ -59,6 +73,49 @@ static inline void cpu_relax(void)
 	__asm__ __volatile__("yield" ::: "memory");
 #endif
 }
+
+/* See the kernel version above. */
+#if defined(__x86_64__) || (defined(__i386__) && defined(__SSE2__))
+#include <emmintrin.h>
+
+static inline void shmnic_memcpy_nt(void *dst, const void *src, size_t len)
+{
+	u8 *d = (u8 *)dst;
+	const u8 *s = (const u8 *)src;
+	size_t head = (size_t)(-(uintptr_t)d & 15);
+
+	if (len < 64) {
+		memcpy(d, s, len);
+		return;
+	}
+	memcpy(d, s, head);
+	d += head;
+	s += head;
+	len -= head;
+	for (; len >= 64; len -= 64, d += 64, s += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
+		__m128i e = _mm_loadu_si128((const __m128i *)(s + 48));
+
+		_mm_stream_si128((__m128i *)d, a);
+		_mm_stream_si128((__m128i *)(d + 16), b);
+		_mm_stream_si128((__m128i *)(d + 32), c);
+		_mm_stream_si128((__m128i *)(d + 48), e);
+	}
+	memcpy(d, s, len);
+}
+
+#define shmnic_nt_fence()	_mm_sfence()
+#else
+static inline void shmnic_memcpy_nt(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+}
+
+#define shmnic_nt_fence()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
+#define shmnic_prefetch(p)	__builtin_prefetch(p)
 
 #ifdef __cplusplus
 #define SHMNIC_STATIC_ASSERT(e) static_assert(e, #e)

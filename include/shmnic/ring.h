@@ -77,6 +77,41 @@ static inline u8 *shmnic_slot_buf(const struct shmnic_ring *r, u32 i)
 }
 
 /*
+ * Frames of this many bytes and more are written into the ring with
+ * non-temporal stores (shmnic_ring_write()). The sender never reads them
+ * back, and a cached store would first have to take every line away from
+ * the receiver's cache, where the previous lap of the ring left it: that
+ * round trip per line was what held 9 KiB and 64 KiB frames to a quarter of
+ * memcpy bandwidth (see Documentation/performance.rst). Smaller frames stay
+ * cached: the receiver reads them sooner than memory could deliver them.
+ */
+#define SHMNIC_NT_MIN		4096u
+/* Bytes of the next slot a receiver prefetches while copying one. */
+#define SHMNIC_PREFETCH_MAX	2048u
+
+/* Write @len bytes of a frame of @frame_len bytes into a slot buffer. */
+static inline void shmnic_ring_write(void *dst, const void *src, u32 len,
+				     u32 frame_len)
+{
+	if (frame_len >= SHMNIC_NT_MIN)
+		shmnic_memcpy_nt(dst, src, len);
+	else
+		memcpy(dst, src, len);
+}
+
+/* Start fetching the buffer of slot @i (its first SHMNIC_PREFETCH_MAX bytes). */
+static inline void shmnic_prefetch_slot(const struct shmnic_ring *r, u32 i)
+{
+	const u8 *b = shmnic_slot_buf(r, i);
+	u32 n = r->buf_size < SHMNIC_PREFETCH_MAX ? r->buf_size :
+						    SHMNIC_PREFETCH_MAX;
+	u32 off;
+
+	for (off = 0; off < n; off += SHMNIC_CACHELINE)
+		shmnic_prefetch(b + off);
+}
+
+/*
  * Fill the descriptors of a frame of @len bytes written at slots
  * @first .. @first + nslots - 1, each slot full but the last.
  */
@@ -87,6 +122,9 @@ static inline u32 shmnic_fill_descs(struct shmnic_ring *r, u32 first, u32 len,
 	u32 n = shmnic_frame_slots(len, r->buf_size);
 	u32 i, left = len;
 
+	/* Non-temporal data stores before the descriptors and the index. */
+	if (len >= SHMNIC_NT_MIN)
+		shmnic_nt_fence();
 	for (i = 0; i < n; i++) {
 		struct shmnic_desc *d = shmnic_slot_desc(r, first + i);
 		u32 chunk = left < r->buf_size ? left : r->buf_size;
@@ -158,6 +196,9 @@ static inline int shmnic_frame_chunk(const struct shmnic_ring *r, u32 first,
 		return -EBADMSG;
 	if (!more != (i + 1 == f->nslots))
 		return -EBADMSG;
+	/* The next slot arrives while this one is copied. */
+	if (more)
+		shmnic_prefetch_slot(r, first + i + 1);
 	*data = shmnic_slot_buf(r, first + i) + off;
 	*len = l;
 	return 0;
@@ -207,7 +248,8 @@ static inline u8 *shmnic_tx_buf(const struct shmnic_ring *r, u32 i)
 
 /*
  * Publish a frame of @len bytes whose data the caller wrote into
- * shmnic_tx_buf(r, 0 .. n - 1), after checking shmnic_tx_room().
+ * shmnic_tx_buf(r, 0 .. n - 1) (with memcpy() or shmnic_ring_write()),
+ * after checking shmnic_tx_room().
  */
 static inline void shmnic_tx_publish(struct shmnic_ring *r, u32 len, u16 flags,
 				     const struct shmnic_meta *meta)
@@ -234,7 +276,8 @@ static inline int shmnic_tx_put(struct shmnic_ring *r, const void *data,
 	for (i = 0; i < n; i++) {
 		u32 chunk = len - off < r->buf_size ? len - off : r->buf_size;
 
-		memcpy(shmnic_tx_buf(r, i), (const u8 *)data + off, chunk);
+		shmnic_ring_write(shmnic_tx_buf(r, i), (const u8 *)data + off,
+				  chunk, len);
 		off += chunk;
 	}
 	shmnic_tx_publish(r, len, flags, meta);
@@ -483,8 +526,8 @@ static inline void shmnic_bc_write(struct shmnic_ring *r, u32 me,
 	for (i = 0; i < n; i++) {
 		u32 chunk = len - off < r->buf_size ? len - off : r->buf_size;
 
-		memcpy(shmnic_slot_buf(r, w + i), (const u8 *)data + off,
-		       chunk);
+		shmnic_ring_write(shmnic_slot_buf(r, w + i),
+				  (const u8 *)data + off, chunk, len);
 		off += chunk;
 	}
 	shmnic_bc_publish(r, w, me, len, flags, meta);

@@ -165,6 +165,34 @@ static void shmnic_tx_maybe_wake(struct shmnic_net *sn)
 	__netif_tx_unlock(txq);
 }
 
+/* Copy a large frame into the slots from r->idx on, with the ring's
+ * non-temporal copy (shmnic_ring_write()): the sender never reads it back,
+ * and the receiver's CPU would otherwise first have to give up each line.
+ */
+static void shmnic_skb_to_ring(struct sk_buff *skb, struct shmnic_ring *r)
+{
+	struct skb_seq_state st;
+	u32 slot = 0, pos = 0, consumed = 0, len, c;
+	const u8 *data;
+
+	skb_prepare_seq_read(skb, 0, skb->len, &st);
+	while ((len = skb_seq_read(consumed, &data, &st))) {
+		consumed += len;
+		while (len) {
+			c = min(len, r->buf_size - pos);
+			shmnic_ring_write(shmnic_tx_buf(r, slot) + pos, data, c,
+					  skb->len);
+			data += c;
+			len -= c;
+			pos += c;
+			if (pos == r->buf_size) {
+				slot++;
+				pos = 0;
+			}
+		}
+	}
+}
+
 static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 			    struct sk_buff *skb)
 {
@@ -186,11 +214,15 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 		return -ENOSPC;
 
 	shmnic_skb_to_meta(skb, &meta);
-	for (i = 0; i < n; i++) {
-		u32 chunk = min(skb->len - off, r->buf_size);
+	if (skb->len >= SHMNIC_NT_MIN) {
+		shmnic_skb_to_ring(skb, r);
+	} else {
+		for (i = 0; i < n; i++) {
+			u32 chunk = min(skb->len - off, r->buf_size);
 
-		skb_copy_bits(skb, off, shmnic_tx_buf(r, i), chunk);
-		off += chunk;
+			skb_copy_bits(skb, off, shmnic_tx_buf(r, i), chunk);
+			off += chunk;
+		}
 	}
 	shmnic_tx_publish(r, skb->len, 0, &meta);
 
@@ -358,6 +390,47 @@ static struct sk_buff *shmnic_rx_alloc(struct shmnic_net *sn, u32 len)
 	return skb;
 }
 
+/* skb_store_bits() for a large frame in an skb of shmnic_rx_alloc(): the
+ * linear part (the headers the stack reads next) with memcpy(), the page
+ * fragments (payload, not read before the application copies it out) with
+ * non-temporal stores, as a DMA engine would write them.
+ */
+static void shmnic_skb_store_nt(struct sk_buff *skb, u32 off, const u8 *src,
+				u32 len)
+{
+	u32 hl = skb_headlen(skb), i, c, p_off, p_len, done;
+	struct page *p;
+	u8 *vaddr;
+
+	if (off < hl) {
+		c = min(len, hl - off);
+		memcpy(skb->data + off, src, c);
+		off += c;
+		src += c;
+		len -= c;
+	}
+	off -= hl;
+	for (i = 0; len && i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *f = &skb_shinfo(skb)->frags[i];
+		u32 size = skb_frag_size(f);
+
+		if (off >= size) {
+			off -= size;
+			continue;
+		}
+		c = min(len, size - off);
+		skb_frag_foreach_page(f, skb_frag_off(f) + off, c, p, p_off,
+				      p_len, done) {
+			vaddr = kmap_local_page(p);
+			shmnic_memcpy_nt(vaddr + p_off, src + done, p_len);
+			kunmap_local(vaddr);
+		}
+		src += c;
+		len -= c;
+		off = 0;
+	}
+}
+
 /* Copy frame @f, starting at slot @first of @r, into a new skb. */
 static struct sk_buff *shmnic_rx_skb(struct shmnic_net *sn,
 				     const struct shmnic_ring *r, u32 first,
@@ -377,11 +450,17 @@ static struct sk_buff *shmnic_rx_skb(struct shmnic_net *sn,
 	for (i = 0; i < f->nslots; i++) {
 		if (shmnic_frame_chunk(r, first, f, i, copied, &data, &len))
 			goto bad;
-		skb_store_bits(skb, copied, data, len);
+		if (f->total_len >= SHMNIC_NT_MIN)
+			shmnic_skb_store_nt(skb, copied, data, len);
+		else
+			skb_store_bits(skb, copied, data, len);
 		copied += len;
 	}
 	if (copied != f->total_len)
 		goto bad;
+	/* Before another CPU may look at the non-temporal stores. */
+	if (f->total_len >= SHMNIC_NT_MIN)
+		shmnic_nt_fence();
 	return skb;
 bad:
 	shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
