@@ -169,6 +169,23 @@ static void shmnic_tx_maybe_wake(struct shmnic_net *sn)
  * non-temporal copy (shmnic_ring_write()): the sender never reads it back,
  * and the receiver's CPU would otherwise first have to give up each line.
  */
+/* Copy @skb into the slots of @r from slot @first on, with cached stores:
+ * small frames, and every frame of a broadcast or multicast ring, whose
+ * "seq 0 before the data" ordering (shmnic_bc_begin()) non-temporal stores
+ * would not keep.
+ */
+static void shmnic_skb_to_slots(const struct sk_buff *skb,
+				const struct shmnic_ring *r, u32 first)
+{
+	u32 i, off = 0, chunk;
+
+	for (i = 0; off < skb->len; i++) {
+		chunk = min(skb->len - off, r->buf_size);
+		skb_copy_bits(skb, off, shmnic_slot_buf(r, first + i), chunk);
+		off += chunk;
+	}
+}
+
 static void shmnic_skb_to_ring(struct sk_buff *skb, struct shmnic_ring *r)
 {
 	struct skb_seq_state st;
@@ -199,7 +216,6 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 	struct shmnic_ring *r = &p->tx;
 	u32 n = shmnic_frame_slots(skb->len, r->buf_size);
 	struct shmnic_meta meta;
-	u32 i, off = 0;
 	int room;
 
 	if (!shmnic_node_reachable(sn->sd, p->id, sn->net) ||
@@ -214,16 +230,10 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 		return -ENOSPC;
 
 	shmnic_skb_to_meta(skb, &meta);
-	if (skb->len >= SHMNIC_NT_MIN) {
+	if (skb->len >= SHMNIC_NT_MIN)
 		shmnic_skb_to_ring(skb, r);
-	} else {
-		for (i = 0; i < n; i++) {
-			u32 chunk = min(skb->len - off, r->buf_size);
-
-			skb_copy_bits(skb, off, shmnic_tx_buf(r, i), chunk);
-			off += chunk;
-		}
-	}
+	else
+		shmnic_skb_to_slots(skb, r, r->idx);
 	shmnic_tx_publish(r, skb->len, 0, &meta);
 
 	/* Pairs with the barrier in shmnic_rx_arm_all(). */
@@ -262,7 +272,7 @@ void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
 		      const void *data, u32 len, u16 flags)
 {
 	struct shmnic_meta meta;
-	u32 w, i, off = 0;
+	u32 w;
 
 	if (!skb) {
 		shmnic_bc_write(r, me, data, len, flags, NULL);
@@ -271,12 +281,7 @@ void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
 	len = skb->len;
 	shmnic_skb_to_meta(skb, &meta);
 	w = shmnic_bc_begin(r, len);
-	for (i = 0; off < len; i++) {
-		u32 chunk = min(len - off, r->buf_size);
-
-		skb_copy_bits(skb, off, shmnic_slot_buf(r, w + i), chunk);
-		off += chunk;
-	}
+	shmnic_skb_to_slots(skb, r, w);
 	shmnic_bc_publish(r, w, me, len, flags, &meta);
 }
 
