@@ -16,6 +16,9 @@
  *                               pair rings, receiver-major: the ring from
  *                               node a to node b is ring number
  *                               b * max_nodes + a
+ *   flow_off                  the flow table: per node, flow_slots
+ *                             entries (struct shmnic_flow, flow.h),
+ *                             written only by that node as a gateway
  *
  * A reader never trusts an offset stored in the region: every node derives
  * the layout from the geometry with shmnic_layout_compute() and checks that
@@ -27,7 +30,7 @@
 #include "compat.h"
 
 #define SHMNIC_MAGIC		0x4e4d4853u	/* "SHMN" */
-#define SHMNIC_LAYOUT_VERSION	2u
+#define SHMNIC_LAYOUT_VERSION	3u
 #define SHMNIC_CACHELINE	64u
 #define SHMNIC_PAGE		4096u
 
@@ -40,6 +43,9 @@
 
 #define SHMNIC_MIN_SLOTS	16u
 #define SHMNIC_MAX_SLOTS	16384u
+#define SHMNIC_MIN_FLOWS	64u	/* flow entries per gateway */
+#define SHMNIC_MAX_FLOWS	65536u
+#define SHMNIC_FLOW_BYTES	64u	/* sizeof(struct shmnic_flow) */
 #define SHMNIC_MIN_BUF		256u
 #define SHMNIC_MAX_BUF		65536u
 
@@ -71,6 +77,9 @@ struct shmnic_region {
 	u64 ring_bytes;		/* bytes of one pair ring */
 	u64 bcast_bytes;	/* bytes of one broadcast or multicast ring */
 	u64 net_bytes;		/* bytes of one network */
+	u32 flow_slots;		/* flow entries per node, power of two */
+	u32 pad0;
+	u64 flow_off;
 };
 
 /* shmnic_node.state */
@@ -193,6 +202,7 @@ struct shmnic_geometry {
 	u32 bcast_slots;
 	u32 nets;
 	u32 mcast_rings;	/* 0 .. SHMNIC_MAX_MCAST */
+	u32 flow_slots;		/* flow entries per node, power of two */
 };
 
 struct shmnic_layout {
@@ -203,6 +213,7 @@ struct shmnic_layout {
 	u64 ring_bytes;
 	u64 bcast_bytes;
 	u64 net_bytes;
+	u64 flow_off;
 	/* offsets inside one ring (pair or broadcast) */
 	u64 ring_desc_off;
 	u64 ring_buf_off;
@@ -243,7 +254,10 @@ static inline int shmnic_geometry_valid(const struct shmnic_geometry *g)
 	       shmnic_frame_slots(SHMNIC_MAX_FRAME, g->buf_size) <=
 			g->bcast_slots / 2 &&
 	       g->nets >= 1 && g->nets <= SHMNIC_MAX_NETS &&
-	       g->mcast_rings <= SHMNIC_MAX_MCAST;
+	       g->mcast_rings <= SHMNIC_MAX_MCAST &&
+	       shmnic_is_pow2(g->flow_slots) &&
+	       g->flow_slots >= SHMNIC_MIN_FLOWS &&
+	       g->flow_slots <= SHMNIC_MAX_FLOWS;
 }
 
 /*
@@ -305,6 +319,9 @@ static inline int shmnic_layout_compute(const struct shmnic_geometry *g,
 		l->net_off[n] = off;
 		off += l->net_bytes;
 	}
+	l->flow_off = off;
+	off += shmnic_align((u64)g->max_nodes * g->flow_slots *
+			    SHMNIC_FLOW_BYTES, SHMNIC_PAGE);
 	l->size = off;
 	return off <= region_size ? 0 : -ENOSPC;
 }
@@ -330,9 +347,11 @@ static inline int shmnic_region_check(const struct shmnic_region *r,
 	g.bcast_slots = r->bcast_slots;
 	g.nets = r->nets;
 	g.mcast_rings = r->mcast_rings;
+	g.flow_slots = r->flow_slots;
 	if (shmnic_layout_compute(&g, region_size, l))
 		return -EINVAL;
 	if (r->size != l->size || r->node_off != l->node_off ||
+	    r->flow_off != l->flow_off ||
 	    r->ring_bytes != l->ring_bytes ||
 	    r->bcast_bytes != l->bcast_bytes || r->net_bytes != l->net_bytes)
 		return -EINVAL;
@@ -364,6 +383,8 @@ static inline void shmnic_region_fill(struct shmnic_region *r,
 	r->ring_bytes = l->ring_bytes;
 	r->bcast_bytes = l->bcast_bytes;
 	r->net_bytes = l->net_bytes;
+	r->flow_slots = l->g.flow_slots;
+	r->flow_off = l->flow_off;
 }
 
 static inline struct shmnic_node *shmnic_node_at(void *base,

@@ -4,6 +4,7 @@
 #include <linux/netdevice.h>
 
 #include "shmnic.h"
+#include "global.h"
 
 static const char shmnic_xstat_names[][ETH_GSTRING_LEN] = {
 	"tx_doorbells",
@@ -161,7 +162,8 @@ static int shmnic_get_sset_count(struct net_device *ndev, int sset)
 
 	if (sset != ETH_SS_STATS)
 		return -EOPNOTSUPP;
-	return ARRAY_SIZE(shmnic_xstat_names) + shmnic_rs_count(sn);
+	return ARRAY_SIZE(shmnic_xstat_names) + shmnic_rs_count(sn) +
+	       (sn->net == SHMNIC_NET_GLOBAL ? shmnic_gw_stat_count() : 0);
 }
 
 static void shmnic_get_strings(struct net_device *ndev, u32 sset, u8 *buf)
@@ -185,6 +187,8 @@ static void shmnic_get_strings(struct net_device *ndev, u32 sset, u8 *buf)
 		shmnic_rs_strings(&buf, "mcast", id, "tx");
 		shmnic_rs_strings(&buf, "mcast", id, "rx");
 	}
+	if (sn->net == SHMNIC_NET_GLOBAL)
+		shmnic_gw_stat_strings(&buf);
 }
 
 static void shmnic_get_ethtool_stats(struct net_device *ndev,
@@ -229,6 +233,8 @@ static void shmnic_get_ethtool_stats(struct net_device *ndev,
 		data = shmnic_rs_fetch(&sn->mc[id].tx_rs, data);
 		data = shmnic_rs_fetch(&sn->mc[id].rx_rs, data);
 	}
+	if (sn->net == SHMNIC_NET_GLOBAL)
+		shmnic_gw_stat_fetch(sn->sd, data);
 }
 
 const struct ethtool_ops shmnic_ethtool_ops = {

@@ -2,7 +2,8 @@
 /*
  * The generic netlink family "shmnic" (include/uapi/linux/shmnic.h): the
  * region geometry, the node table as this node sees it, ring depth and MTU,
- * and node up/down events.
+ * GLOBAL addresses, the dispatch policy, the flow table, and node and flow
+ * events.
  *
  * The handlers find devices in shmnic_devs, under shmnic_devs_lock, which
  * they hold for the whole request: remove() takes a device off the list
@@ -22,6 +23,7 @@
 #include <uapi/linux/shmnic.h>
 
 #include "shmnic.h"
+#include "global.h"
 
 static LIST_HEAD(shmnic_devs);
 static DEFINE_MUTEX(shmnic_devs_lock);
@@ -55,9 +57,16 @@ static const struct nla_policy shmnic_get_policy[SHMNIC_A_MAX + 1] = {
 
 static const struct nla_policy shmnic_set_policy[SHMNIC_A_MAX + 1] = {
 	[SHMNIC_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SHMNIC_A_POLICY] = NLA_POLICY_RANGE(NLA_U8, SHMNIC_POLICY_HASH,
+					     SHMNIC_POLICY_MAX),
 	[SHMNIC_A_RX_DEPTH] = NLA_POLICY_FULL_RANGE(NLA_U32,
 						    &shmnic_depth_range),
 	[SHMNIC_A_MTU] = NLA_POLICY_FULL_RANGE(NLA_U32, &shmnic_mtu_range),
+};
+
+static const struct nla_policy shmnic_global_policy[SHMNIC_A_MAX + 1] = {
+	[SHMNIC_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SHMNIC_A_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
 };
 
 void shmnic_genl_add(struct shmnic_dev *sd)
@@ -76,7 +85,15 @@ void shmnic_genl_del(struct shmnic_dev *sd)
 	mutex_unlock(&shmnic_devs_lock);
 }
 
-/* The device whose shml0 is @ifindex in @net; NULL and a message if none. */
+static bool shmnic_dev_is(const struct shmnic_dev *sd, u32 ifindex)
+{
+	return sd->local->ndev->ifindex == ifindex ||
+	       sd->global->ndev->ifindex == ifindex;
+}
+
+/* The device whose shml0 or shmg0 is @ifindex in @net; NULL and a message
+ * if none.
+ */
 static struct shmnic_dev *shmnic_genl_find(struct net *net,
 					   const struct nlattr *attr,
 					   struct netlink_ext_ack *extack)
@@ -90,7 +107,7 @@ static struct shmnic_dev *shmnic_genl_find(struct net *net,
 
 		if (!net_eq(dev_net(ndev), net))
 			continue;
-		if (!ifindex || ndev->ifindex == ifindex)
+		if (!ifindex || shmnic_dev_is(sd, ifindex))
 			return sd;
 	}
 	if (attr)
@@ -98,6 +115,30 @@ static struct shmnic_dev *shmnic_genl_find(struct net *net,
 	else
 		NL_SET_ERR_MSG(extack, "no shmnic device in this network namespace");
 	return NULL;
+}
+
+static int shmnic_put_globals(struct sk_buff *skb, struct shmnic_dev *sd)
+{
+	const struct shmnic_globals *g;
+	struct nlattr *nest;
+	int err = 0;
+	u32 i;
+
+	nest = nla_nest_start(skb, SHMNIC_A_GLOBALS);
+	if (!nest)
+		return -EMSGSIZE;
+	rcu_read_lock();
+	g = rcu_dereference(sd->gw->globals);
+	for (i = 0; g && i < g->n && !err; i++)
+		err = nla_put(skb, SHMNIC_A_ADDR, g->a[i].family == 4 ? 4 : 16,
+			      g->a[i].addr);
+	rcu_read_unlock();
+	if (err) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
 }
 
 static int shmnic_put_region(struct sk_buff *skb, struct shmnic_dev *sd)
@@ -119,9 +160,13 @@ static int shmnic_put_region(struct sk_buff *skb, struct shmnic_dev *sd)
 	    nla_put_u32(skb, SHMNIC_A_MCAST_RINGS, g->mcast_rings) ||
 	    nla_put_u32(skb, SHMNIC_A_NETS, g->nets) ||
 	    nla_put_u32(skb, SHMNIC_A_RX_DEPTH, READ_ONCE(sd->rx_slots)) ||
-	    nla_put_u32(skb, SHMNIC_A_MTU, READ_ONCE(ndev->mtu)))
+	    nla_put_u32(skb, SHMNIC_A_MTU, READ_ONCE(ndev->mtu)) ||
+	    nla_put_u32(skb, SHMNIC_A_GLOBAL_IFINDEX, sd->global->ndev->ifindex) ||
+	    nla_put_string(skb, SHMNIC_A_GLOBAL_IFNAME, sd->global->ndev->name) ||
+	    nla_put_u8(skb, SHMNIC_A_POLICY, READ_ONCE(sd->gw->policy)) ||
+	    nla_put_u32(skb, SHMNIC_A_FLOW_SLOTS, g->flow_slots))
 		return -EMSGSIZE;
-	return 0;
+	return shmnic_put_globals(skb, sd);
 }
 
 static int shmnic_get_region_doit(struct sk_buff *skb, struct genl_info *info)
@@ -264,7 +309,7 @@ static int shmnic_get_nodes_dumpit(struct sk_buff *skb,
 		u32 id;
 
 		if (!net_eq(dev_net(ndev), net) ||
-		    (ifattr && ndev->ifindex != nla_get_u32(ifattr)))
+		    (ifattr && !shmnic_dev_is(sd, nla_get_u32(ifattr))))
 			continue;
 		if (devno++ < cb->args[0])
 			continue;
@@ -298,6 +343,7 @@ static int shmnic_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *depth_attr = info->attrs[SHMNIC_A_RX_DEPTH];
 	struct nlattr *mtu_attr = info->attrs[SHMNIC_A_MTU];
+	struct nlattr *policy_attr = info->attrs[SHMNIC_A_POLICY];
 	struct netlink_ext_ack *extack = info->extack;
 	struct shmnic_dev *sd;
 	u32 depth = 0;
@@ -305,8 +351,8 @@ static int shmnic_set_doit(struct sk_buff *skb, struct genl_info *info)
 
 	if (GENL_REQ_ATTR_CHECK(info, SHMNIC_A_IFINDEX))
 		return -EINVAL;
-	if (!depth_attr && !mtu_attr) {
-		NL_SET_ERR_MSG(extack, "nothing to set: give a ring depth or an MTU");
+	if (!depth_attr && !mtu_attr && !policy_attr) {
+		NL_SET_ERR_MSG(extack, "nothing to set: give a ring depth, an MTU or a policy");
 		return -EINVAL;
 	}
 
@@ -329,7 +375,9 @@ static int shmnic_set_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	if (mtu_attr) {
-		struct net_device *ndev = sd->local->ndev;
+		u32 ifindex = nla_get_u32(info->attrs[SHMNIC_A_IFINDEX]);
+		struct net_device *ndev = sd->global->ndev->ifindex == ifindex ?
+					  sd->global->ndev : sd->local->ndev;
 		u32 mtu = nla_get_u32(mtu_attr);
 
 		if (mtu < ndev->min_mtu || mtu > ndev->max_mtu) {
@@ -351,10 +399,141 @@ static int shmnic_set_doit(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG_ATTR(extack, depth_attr,
 					    "cannot set the ring depth");
 	}
+	if (!err && policy_attr)
+		WRITE_ONCE(sd->gw->policy, nla_get_u8(policy_attr));
 out:
 	mutex_unlock(&shmnic_devs_lock);
 	rtnl_unlock();
 	return err;
+}
+
+static int shmnic_global_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *addr = info->attrs[SHMNIC_A_ADDR];
+	struct shmnic_dev *sd;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, SHMNIC_A_IFINDEX) ||
+	    GENL_REQ_ATTR_CHECK(info, SHMNIC_A_ADDR))
+		return -EINVAL;
+	if (nla_len(addr) != 4 && nla_len(addr) != 16) {
+		NL_SET_ERR_MSG_ATTR(info->extack, addr,
+				    "an address is 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	mutex_lock(&shmnic_devs_lock);
+	sd = shmnic_genl_find(genl_info_net(info),
+			      info->attrs[SHMNIC_A_IFINDEX], info->extack);
+	err = sd ? shmnic_gw_global_set(sd, nla_data(addr), nla_len(addr),
+					info->genlhdr->cmd ==
+						SHMNIC_CMD_GLOBAL_ADD,
+					info->extack) : -ENODEV;
+	mutex_unlock(&shmnic_devs_lock);
+	return err;
+}
+
+/* Flow @f from gateway @gw's part as one SHMNIC_A_FLOW. */
+static int shmnic_put_flow(struct sk_buff *skb, const struct shmnic_flow *f,
+			   u32 gw, u32 idle_ms, u8 reason)
+{
+	const struct shmnic_flow_key *k = &f->key;
+	u32 alen = k->family == 4 ? 4 : 16;
+	struct nlattr *nest = nla_nest_start(skb, SHMNIC_A_FLOW);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, SHMNIC_FLOW_A_FAMILY,
+		       k->family == 4 ? AF_INET : AF_INET6) ||
+	    nla_put_u8(skb, SHMNIC_FLOW_A_PROTO, k->proto) ||
+	    nla_put(skb, SHMNIC_FLOW_A_SADDR, alen, k->saddr) ||
+	    nla_put_u16(skb, SHMNIC_FLOW_A_SPORT, ntohs((__force __be16)k->sport)) ||
+	    nla_put(skb, SHMNIC_FLOW_A_DADDR, alen, k->daddr) ||
+	    nla_put_u16(skb, SHMNIC_FLOW_A_DPORT, ntohs((__force __be16)k->dport)) ||
+	    nla_put_u32(skb, SHMNIC_FLOW_A_NODE, f->node) ||
+	    nla_put_u32(skb, SHMNIC_FLOW_A_GATEWAY, gw) ||
+	    nla_put_u8(skb, SHMNIC_FLOW_A_STATE, f->state) ||
+	    nla_put_u32(skb, SHMNIC_FLOW_A_IDLE_MS, idle_ms) ||
+	    (reason && nla_put_u8(skb, SHMNIC_FLOW_A_REASON, reason))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The live entry @i of node @gw's part of the flow table, if it is one. */
+static bool shmnic_flow_get(struct shmnic_dev *sd, u32 gw, u32 i,
+			    struct shmnic_flow *f, u32 *idle_ms)
+{
+	const struct shmnic_node *n = shmnic_node_at(sd->shm, &sd->lay, gw);
+	struct shmnic_flow *part = shmnic_flow_part(sd->shm, &sd->lay, gw);
+	u32 now = (u32)READ_ONCE(n->heartbeat);
+
+	if (gw == sd->id)
+		now = (u32)READ_ONCE(sd->heartbeat);
+	if (shmnic_flow_read(&part[i], f) || f->node >= shmnic_nodes(sd) ||
+	    (f->key.family != 4 && f->key.family != 6) ||
+	    shmnic_flow_expired(f->state, f->last, now))
+		return false;
+	*idle_ms = (now - f->last) * (1000 / SHMNIC_HB_HZ);
+	return true;
+}
+
+/* cb->args[0]: devices done, [1]: next entry (gateway * slots + i). */
+static int shmnic_get_flows_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	const struct nlattr *ifattr = shmnic_dump_attrs(cb)[SHMNIC_A_IFINDEX];
+	struct net *net = sock_net(skb->sk);
+	struct shmnic_dev *sd;
+	unsigned long devno = 0;
+	int err = 0;
+
+	mutex_lock(&shmnic_devs_lock);
+	if (ifattr && !cb->args[0] && !cb->args[1] &&
+	    !shmnic_genl_find(net, ifattr, cb->extack)) {
+		err = -ENODEV;
+		goto out;
+	}
+	list_for_each_entry(sd, &shmnic_devs, genl_node) {
+		struct net_device *ndev = sd->local->ndev;
+		u64 total = (u64)shmnic_nodes(sd) * sd->lay.g.flow_slots;
+		u64 at;
+
+		if (!net_eq(dev_net(ndev), net) ||
+		    (ifattr && !shmnic_dev_is(sd, nla_get_u32(ifattr))))
+			continue;
+		if (devno++ < cb->args[0])
+			continue;
+		for (at = cb->args[1]; at < total; at++) {
+			u32 gw = at / sd->lay.g.flow_slots;
+			u32 i = at % sd->lay.g.flow_slots;
+			struct shmnic_flow f;
+			u32 idle;
+			void *hdr;
+
+			if (!shmnic_flow_get(sd, gw, i, &f, &idle))
+				continue;
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq,
+					  &shmnic_genl_family, NLM_F_MULTI,
+					  SHMNIC_CMD_GET_FLOWS);
+			if (!hdr)
+				goto out;
+			if (nla_put_u32(skb, SHMNIC_A_IFINDEX, ndev->ifindex) ||
+			    shmnic_put_flow(skb, &f, gw, idle, 0)) {
+				genlmsg_cancel(skb, hdr);
+				goto out;
+			}
+			genlmsg_end(skb, hdr);
+			cb->args[1] = at + 1;
+		}
+		cb->args[0]++;
+		cb->args[1] = 0;
+	}
+out:
+	mutex_unlock(&shmnic_devs_lock);
+	return err ? err : skb->len;
 }
 
 static const struct genl_ops shmnic_genl_ops[] = {
@@ -376,6 +555,26 @@ static const struct genl_ops shmnic_genl_ops[] = {
 		.policy = shmnic_set_policy,
 		.maxattr = SHMNIC_A_MAX,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SHMNIC_CMD_GLOBAL_ADD,
+		.doit = shmnic_global_doit,
+		.policy = shmnic_global_policy,
+		.maxattr = SHMNIC_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SHMNIC_CMD_GLOBAL_DEL,
+		.doit = shmnic_global_doit,
+		.policy = shmnic_global_policy,
+		.maxattr = SHMNIC_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SHMNIC_CMD_GET_FLOWS,
+		.dumpit = shmnic_get_flows_dumpit,
+		.policy = shmnic_get_policy,
+		.maxattr = SHMNIC_A_MAX,
 	},
 };
 
@@ -432,6 +631,39 @@ void shmnic_genl_node_event(struct shmnic_dev *sd, u32 id, bool up, u32 epoch)
 
 err_free:
 	nlmsg_free(msg);
+out:
+	rcu_read_unlock();
+}
+
+/* A flow was added to or removed from our part of the flow table. Any
+ * context.
+ */
+void shmnic_genl_flow_event(struct shmnic_dev *sd, const struct shmnic_flow *f,
+			    u32 gw, u32 idle_ms, u8 cmd, u8 reason)
+{
+	struct net_device *ndev = sd->local->ndev;
+	struct sk_buff *msg;
+	struct net *net;
+	void *hdr;
+
+	rcu_read_lock();
+	if (!READ_ONCE(shmnic_genl_registered))
+		goto out;
+	net = dev_net(ndev);
+	if (!genl_has_listeners(&shmnic_genl_family, net, SHMNIC_MCGRP_EVENTS))
+		goto out;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put(msg, 0, 0, &shmnic_genl_family, 0, cmd);
+	if (!hdr || nla_put_u32(msg, SHMNIC_A_IFINDEX, ndev->ifindex) ||
+	    shmnic_put_flow(msg, f, gw, idle_ms, reason)) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&shmnic_genl_family, net, msg, 0,
+				SHMNIC_MCGRP_EVENTS, GFP_ATOMIC);
 out:
 	rcu_read_unlock();
 }

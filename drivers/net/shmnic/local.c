@@ -323,6 +323,39 @@ int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply)
 	return err;
 }
 
+/* Send control frame @data of @len bytes to node @id on its pair ring.
+ * Softirq or process context; never waits for room.
+ */
+int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
+			  u32 len)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(sn->ndev, 0);
+	struct shmnic_meta meta = {};
+	struct shmnic_peer *p;
+	int err;
+
+	if (id >= shmnic_nodes(sn->sd) || id == sn->sd->id ||
+	    len > SHMNIC_PEER_CTRL_MAX)
+		return -EINVAL;
+	p = &sn->peers[id];
+	local_bh_disable();
+	__netif_tx_lock(txq, smp_processor_id());
+	if (!shmnic_node_reachable(sn->sd, id, sn->net) ||
+	    !shmnic_tx_ready(sn, p))
+		err = -EHOSTUNREACH;
+	else
+		err = shmnic_tx_put(&p->tx, data, len, SHMNIC_DESC_CTRL, &meta);
+	if (!err) {
+		/* Pairs with the barrier in shmnic_rx_arm_all(). */
+		smp_mb();
+		if (shmnic_tx_kick_needed(&p->tx))
+			shmnic_doorbell(sn->sd, id, SHMNIC_VEC_RX);
+	}
+	__netif_tx_unlock(txq);
+	local_bh_enable();
+	return err;
+}
+
 static int shmnic_bc_xmit(struct shmnic_net *sn, struct sk_buff *skb)
 {
 	int err = shmnic_bc_send(sn, skb, NULL, 0, 0);
@@ -503,6 +536,23 @@ static void shmnic_ring_bad(struct shmnic_net *sn, struct shmnic_peer *p,
 			    p->id, err);
 }
 
+/* A control frame on a pair ring: the global network's dispatch queries
+ * and answers. Consumes the frame.
+ */
+static void shmnic_peer_ctrl_rcv(struct shmnic_net *sn, struct shmnic_peer *p,
+				 const struct shmnic_frame *f)
+{
+	u8 buf[SHMNIC_PEER_CTRL_MAX];
+	bool ok = sn->net == SHMNIC_NET_GLOBAL && f->total_len <= sizeof(buf) &&
+		  !shmnic_rx_copy(&p->rx, f, buf);
+
+	shmnic_rx_consume(&p->rx, f);
+	if (ok)
+		shmnic_gw_ctrl_rcv(sn->sd, p->id, buf, f->total_len);
+	else
+		shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
+}
+
 static int shmnic_poll_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 			    int quota)
 {
@@ -521,8 +571,12 @@ static int shmnic_poll_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 			shmnic_ring_bad(sn, p, err);
 			break;
 		}
-		skb = f.flags & SHMNIC_DESC_CTRL ? NULL :
-			shmnic_rx_skb(sn, r, r->idx, &f, &p->rx_rs);
+		if (f.flags & SHMNIC_DESC_CTRL) {
+			shmnic_peer_ctrl_rcv(sn, p, &f);
+			done++;
+			continue;
+		}
+		skb = shmnic_rx_skb(sn, r, r->idx, &f, &p->rx_rs);
 		shmnic_rx_consume(r, &f);
 		if (skb)
 			shmnic_rx_deliver(sn, skb, &f, &p->rx_rs);
@@ -881,8 +935,9 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 			     sd->id >> 8, sd->id & 0xff };
 	u32 id;
 
-	ndev = alloc_netdev(sizeof(*sn), "shml%d", NET_NAME_ENUM,
-			    ether_setup);
+	ndev = alloc_netdev(sizeof(*sn),
+			    net == SHMNIC_NET_LOCAL ? "shml%d" : "shmg%d",
+			    NET_NAME_ENUM, ether_setup);
 	if (!ndev)
 		return ERR_PTR(-ENOMEM);
 	sn = netdev_priv(ndev);
@@ -932,6 +987,11 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 	ndev->features = ndev->hw_features | NETIF_F_HIGHDMA;
 	ndev->vlan_features = ndev->features;
 	ndev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+	/* Every node carries the global addresses: no node may answer for
+	 * them inside the cluster (the gateway hook picks the node).
+	 */
+	if (net == SHMNIC_NET_GLOBAL)
+		ndev->flags |= IFF_NOARP;
 	eth_hw_addr_set(ndev, mac);
 	netif_set_tso_max_size(ndev, GSO_LEGACY_MAX_SIZE);
 	netif_napi_add(ndev, &sn->napi, shmnic_poll);

@@ -39,6 +39,11 @@ static uint mcast_rings = 8;
 module_param(mcast_rings, uint, 0444);
 MODULE_PARM_DESC(mcast_rings, "Multicast rings per network, 0..16 (used when formatting)");
 
+static uint flow_slots = 1024;
+module_param(flow_slots, uint, 0444);
+MODULE_PARM_DESC(flow_slots,
+		 "Flow table entries per gateway, a power of two, 64..65536 (used when formatting)");
+
 static bool force_format;
 module_param(force_format, bool, 0444);
 MODULE_PARM_DESC(force_format, "Format the region even if it holds a valid layout");
@@ -60,7 +65,9 @@ static irqreturn_t shmnic_interrupt(int irq, void *data)
 {
 	struct shmnic_dev *sd = data;
 
+	/* One doorbell for both networks: whichever has work finds it. */
 	napi_schedule_irqoff(&sd->local->napi);
+	napi_schedule_irqoff(&sd->global->napi);
 	return IRQ_HANDLED;
 }
 
@@ -69,6 +76,7 @@ static enum hrtimer_restart shmnic_poll_timer(struct hrtimer *t)
 	struct shmnic_dev *sd = container_of(t, struct shmnic_dev, poll_timer);
 
 	napi_schedule(&sd->local->napi);
+	napi_schedule(&sd->global->napi);
 	hrtimer_forward_now(t, sd->poll_period);
 	return HRTIMER_RESTART;
 }
@@ -128,8 +136,9 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		.ring_slots = ring_slots,
 		.buf_size = buf_size,
 		.bcast_slots = bcast_slots,
-		.nets = 1,
+		.nets = 2,
 		.mcast_rings = mcast_rings,
+		.flow_slots = flow_slots,
 	};
 	struct shmnic_dev *sd;
 	u32 pos;
@@ -177,11 +186,19 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	sd->local = shmnic_net_create(sd, SHMNIC_NET_LOCAL);
 	if (IS_ERR(sd->local))
 		return PTR_ERR(sd->local);
+	sd->global = shmnic_net_create(sd, SHMNIC_NET_GLOBAL);
+	if (IS_ERR(sd->global)) {
+		err = PTR_ERR(sd->global);
+		goto err_local;
+	}
+	err = shmnic_gw_init(sd);
+	if (err)
+		goto err_global;
 
 	if (sd->nvec) {
 		err = shmnic_irqs_request(sd);
 		if (err)
-			goto err_net;
+			goto err_gw;
 	} else {
 		sd->poll_period = ns_to_ktime(max(poll_us, 10U) * NSEC_PER_USEC);
 		hrtimer_init(&sd->poll_timer, CLOCK_MONOTONIC,
@@ -194,6 +211,9 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	err = shmnic_net_register(sd->local);
 	if (err)
 		goto err_irqs;
+	err = shmnic_net_register(sd->global);
+	if (err)
+		goto err_unreg;
 
 	timer_setup(&sd->hb_timer, shmnic_hb_timer, 0);
 	mod_timer(&sd->hb_timer, jiffies + 1);
@@ -201,6 +221,7 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		hrtimer_start(&sd->poll_timer, sd->poll_period,
 			      HRTIMER_MODE_REL);
 
+	shmnic_gw_start(sd);
 	shmnic_genl_add(sd);
 
 	dev_info(&pdev->dev,
@@ -210,11 +231,17 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 sd->lay.g.ring_slots, sd->lay.g.buf_size);
 	return 0;
 
+err_unreg:
+	unregister_netdev(sd->local->ndev);
 err_irqs:
 	shmnic_node_gone(sd);
 	if (sd->nvec)
 		shmnic_irqs_free(sd);
-err_net:
+err_gw:
+	shmnic_gw_free(sd);
+err_global:
+	shmnic_net_destroy(sd->global);
+err_local:
 	shmnic_net_destroy(sd->local);
 	return err;
 }
@@ -225,6 +252,8 @@ static void shmnic_remove(struct pci_dev *pdev)
 
 	/* No netlink request may find us from now on. */
 	shmnic_genl_del(sd);
+	/* Nor any packet from the gateway hooks. */
+	shmnic_gw_stop(sd);
 	/* Tell the others first, so that they stop sending to us. */
 	shmnic_node_leave(sd);
 	timer_delete_sync(&sd->hb_timer);
@@ -232,7 +261,9 @@ static void shmnic_remove(struct pci_dev *pdev)
 		shmnic_irqs_free(sd);
 	else
 		hrtimer_cancel(&sd->poll_timer);
+	shmnic_net_destroy(sd->global);
 	shmnic_net_destroy(sd->local);
+	shmnic_gw_free(sd);
 	shmnic_node_gone(sd);
 }
 
@@ -257,9 +288,18 @@ static int __init shmnic_init(void)
 	err = shmnic_genl_init();
 	if (err)
 		return err;
+	err = shmnic_gw_register();
+	if (err)
+		goto err_genl;
 	err = pci_register_driver(&shmnic_pci_driver);
 	if (err)
-		shmnic_genl_exit();
+		goto err_gw;
+	return 0;
+
+err_gw:
+	shmnic_gw_unregister();
+err_genl:
+	shmnic_genl_exit();
 	return err;
 }
 
@@ -267,6 +307,7 @@ static void __exit shmnic_exit(void)
 {
 	/* No request may reach a device once remove() tears it down. */
 	shmnic_genl_exit();
+	shmnic_gw_unregister();
 	pci_unregister_driver(&shmnic_pci_driver);
 }
 

@@ -134,26 +134,32 @@ void shmnic_node_up(struct shmnic_dev *sd)
  */
 int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots)
 {
-	struct shmnic_net *sn = sd->local;
-	bool running = netif_running(sn->ndev);
-	u32 epoch;
+	struct shmnic_net *nets[] = { sd->local, sd->global };
+	bool running[ARRAY_SIZE(nets)];
+	u32 epoch, i;
 
 	ASSERT_RTNL();
 	if (!shmnic_depth_valid(&sd->lay.g, slots))
 		return -EINVAL;
 	if (slots == sd->rx_slots)
 		return 0;
-	if (running)
-		napi_disable(&sn->napi);
+	for (i = 0; i < ARRAY_SIZE(nets); i++) {
+		running[i] = netif_running(nets[i]->ndev);
+		if (running[i])
+			napi_disable(&nets[i]->napi);
+	}
 	epoch = sd->epoch + 1 ? sd->epoch + 1 : 1;
 	WRITE_ONCE(sd->rx_slots, slots);
 	WRITE_ONCE(sd->epoch, epoch);
-	shmnic_net_rx_setup(sn);
+	for (i = 0; i < ARRAY_SIZE(nets); i++)
+		shmnic_net_rx_setup(nets[i]);
 	shmnic_node_up(sd);
-	if (running) {
-		napi_enable(&sn->napi);
-		shmnic_ctrl_send(sn, SHMNIC_CTRL_HELLO, 0);
-		napi_schedule(&sn->napi);
+	for (i = 0; i < ARRAY_SIZE(nets); i++) {
+		if (!running[i])
+			continue;
+		napi_enable(&nets[i]->napi);
+		shmnic_ctrl_send(nets[i], SHMNIC_CTRL_HELLO, 0);
+		napi_schedule(&nets[i]->napi);
 	}
 	dev_info(&sd->pdev->dev, "receive rings now %u slots deep (epoch %u)\n",
 		 slots, epoch);
@@ -273,8 +279,10 @@ void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 	}
 	spin_unlock(&sd->lock);
 
-	if (changed)
-		shmnic_net_node_change(sn);
+	if (changed) {
+		shmnic_net_node_change(sd->local);
+		shmnic_net_node_change(sd->global);
+	}
 	/* Answer a newcomer's HELLO so that it learns about us at once. */
 	if (changed && c->type == SHMNIC_CTRL_HELLO && !c->reply)
 		shmnic_ctrl_send(sn, SHMNIC_CTRL_HELLO, 1);
@@ -298,9 +306,13 @@ void shmnic_hb_timer(struct timer_list *t)
 			changed |= shmnic_scan_node(sd, id);
 	spin_unlock(&sd->lock);
 
-	if (changed)
+	if (changed) {
 		shmnic_net_node_change(sd->local);
+		shmnic_net_node_change(sd->global);
+	}
 	shmnic_net_watchdog(sd->local);
+	shmnic_net_watchdog(sd->global);
+	shmnic_gw_tick(sd);
 
 	mod_timer(&sd->hb_timer, jiffies + SHMNIC_HB_INTERVAL);
 }

@@ -26,7 +26,8 @@
 #define SHMNIC_VEC_SPACE	1
 #define SHMNIC_NVEC		2
 
-#define SHMNIC_HB_INTERVAL	(HZ / 10)
+#define SHMNIC_HB_HZ		10	/* heartbeats per second */
+#define SHMNIC_HB_INTERVAL	(HZ / SHMNIC_HB_HZ)
 /* A node whose heartbeat has not moved for this long is down. */
 #define SHMNIC_DOWN_TIMEOUT	(HZ)
 /* A broadcast lock held this long without progress is broken. */
@@ -35,6 +36,9 @@
 #define SHMNIC_MC_IDLE		(10 * HZ)
 /* Groups a node filters exactly; with more it takes every multicast frame. */
 #define SHMNIC_MC_ADDRS		32
+
+/* Largest control frame on a pair ring */
+#define SHMNIC_PEER_CTRL_MAX	128
 
 /* shmnic_node.flags: bit n set while the node receives on network n */
 #define SHMNIC_NODE_F_RX(net)	(1u << (net))
@@ -45,6 +49,7 @@
 #define SHMNIC_OUI2		0x4d
 
 struct shmnic_dev;
+struct shmnic_gw;
 
 /* What this node knows of another node; written under shmnic_dev.lock. */
 struct shmnic_node_view {
@@ -191,7 +196,9 @@ struct shmnic_dev {
 	ktime_t poll_period;
 	spinlock_t lock;		/* node views, node_flags */
 	struct shmnic_node_view *nodes;	/* [max_nodes] */
-	struct shmnic_net *local;
+	struct shmnic_net *local;	/* shml0 */
+	struct shmnic_net *global;	/* shmg0 */
+	struct shmnic_gw *gw;		/* global dispatch, global.c */
 	struct list_head genl_node;	/* on shmnic_devs, genl.c */
 };
 
@@ -220,6 +227,8 @@ void shmnic_net_node_change(struct shmnic_net *sn);
 void shmnic_net_watchdog(struct shmnic_net *sn);
 void shmnic_net_rx_setup(struct shmnic_net *sn);
 int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply);
+int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
+			  u32 len);
 bool shmnic_group_lock(struct shmnic_ring *r, u32 me);
 void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
 		      const void *data, u32 len, u16 flags);
@@ -241,6 +250,17 @@ bool shmnic_mc_pending(const struct shmnic_net *sn);
 bool shmnic_mc_wanted(const struct shmnic_net *sn, const u8 *mac);
 void shmnic_mc_watchdog(struct shmnic_net *sn);
 
+/* global.c */
+int shmnic_gw_init(struct shmnic_dev *sd);
+void shmnic_gw_free(struct shmnic_dev *sd);
+void shmnic_gw_start(struct shmnic_dev *sd);
+void shmnic_gw_stop(struct shmnic_dev *sd);
+void shmnic_gw_ctrl_rcv(struct shmnic_dev *sd, u32 from, const void *data,
+			u32 len);
+void shmnic_gw_tick(struct shmnic_dev *sd);
+int shmnic_gw_register(void);
+void shmnic_gw_unregister(void);
+
 /* ethtool.c */
 void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v);
 u64 shmnic_rs_read(const struct shmnic_ring_stats *rs, enum shmnic_rs c);
@@ -253,6 +273,9 @@ void shmnic_genl_exit(void);
 void shmnic_genl_add(struct shmnic_dev *sd);
 void shmnic_genl_del(struct shmnic_dev *sd);
 void shmnic_genl_node_event(struct shmnic_dev *sd, u32 id, bool up, u32 epoch);
+struct shmnic_flow;
+void shmnic_genl_flow_event(struct shmnic_dev *sd, const struct shmnic_flow *f,
+			    u32 gw, u32 idle_ms, u8 cmd, u8 reason);
 
 static inline u32 shmnic_nodes(const struct shmnic_dev *sd)
 {

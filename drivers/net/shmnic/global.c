@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The global network: every node carries the same GLOBAL addresses on
+ * shmg0, and a gateway (a node that receives packets for them from
+ * outside) dispatches each packet to the node that serves its flow.
+ *
+ * A netfilter hook at PRE_ROUTING, after defragmentation, takes packets for
+ * a GLOBAL address that did not arrive on a global adapter and decides:
+ *   1. the flow table (include/shmnic/flow.h, in the shared region, every
+ *      gateway's part) has the 5-tuple: that node;
+ *   2. our own stack has the connection: us;
+ *   3. else ask every other node (SHMNIC_CTRL_QUERY on the global pair
+ *      rings; one query per flow, its later packets wait for the answers,
+ *      at most SHMNIC_GW_QUERY_WAIT): a node with the connection wins, else
+ *      one of the nodes listening on the port, by the dispatch policy
+ *      (Maglev consistent hash, or round-robin);
+ *   4. else drop and count.
+ * The choice goes into our part of the flow table, and the packet travels
+ * to that node's shmg0 on the global rings, which hands it to its stack.
+ * ICMP errors follow the flow of the packet they quote.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/hashtable.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/rculist.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/inet_hashtables.h>
+#include <net/inet6_hashtables.h>
+#include <net/ipv6.h>
+#include <net/udp.h>
+#include <net/netfilter/nf_conntrack.h>
+
+#include <uapi/linux/shmnic.h>
+#include <shmnic/flow.h>
+
+#include "shmnic.h"
+#include "global.h"
+
+/* How long a flow's packets wait for the other nodes' answers. */
+#define SHMNIC_GW_QUERY_WAIT	(HZ / 20)
+/* Flows waiting for answers, and packets queued per flow. */
+#define SHMNIC_GW_MAX_PENDING	256
+#define SHMNIC_GW_MAX_QUEUED	16
+/* Flow entries aged per heartbeat. */
+#define SHMNIC_GW_AGE_BATCH	4096u
+
+static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
+	[SHMNIC_GWS_RX] = "gw_rx",
+	[SHMNIC_GWS_FORWARDED] = "gw_forwarded",
+	[SHMNIC_GWS_LOCAL] = "gw_local",
+	[SHMNIC_GWS_QUERIES] = "gw_queries",
+	[SHMNIC_GWS_ANSWERS] = "gw_answers",
+	[SHMNIC_GWS_QUERY_TIMEOUTS] = "gw_query_timeouts",
+	[SHMNIC_GWS_NO_SERVER] = "gw_no_server",
+	[SHMNIC_GWS_PENDING_FULL] = "gw_pending_full",
+	[SHMNIC_GWS_FRAGMENTS] = "gw_fragments",
+	[SHMNIC_GWS_TX_ERRORS] = "gw_tx_errors",
+	[SHMNIC_GWS_FLOWS_NEW] = "gw_flows_new",
+	[SHMNIC_GWS_FLOWS_FULL] = "gw_flows_full",
+	[SHMNIC_GWS_FLOWS_EVICTED] = "gw_flows_evicted",
+	[SHMNIC_GWS_FLOWS_CLOSED] = "gw_flows_closed",
+	[SHMNIC_GWS_FLOWS_EXPIRED] = "gw_flows_expired",
+	[SHMNIC_GWS_FLOWS_PURGED] = "gw_flows_purged",
+	[SHMNIC_GWS_ANSWERED] = "gw_queries_answered",
+};
+
+/* Gateways the hooks look at (normally one); RCU, writers under RTNL. */
+static LIST_HEAD(shmnic_gws);
+
+static void shmnic_gw_count(struct shmnic_gw *gw, enum shmnic_gw_stat s)
+{
+	atomic64_inc(&gw->stats[s]);
+}
+
+u32 shmnic_gw_stat_count(void)
+{
+	return SHMNIC_GWS_MAX;
+}
+
+void shmnic_gw_stat_strings(u8 **buf)
+{
+	u32 i;
+
+	for (i = 0; i < SHMNIC_GWS_MAX; i++)
+		ethtool_sprintf(buf, "%s", shmnic_gw_stat_names[i]);
+}
+
+u64 *shmnic_gw_stat_fetch(struct shmnic_dev *sd, u64 *data)
+{
+	u32 i;
+
+	for (i = 0; i < SHMNIC_GWS_MAX; i++)
+		*data++ = atomic64_read(&sd->gw->stats[i]);
+	return data;
+}
+
+static u32 shmnic_gw_now(const struct shmnic_dev *sd)
+{
+	return (u32)READ_ONCE(sd->heartbeat);
+}
+
+/* --- GLOBAL addresses ---------------------------------------------------- */
+
+static bool shmnic_gw_is_global(const struct shmnic_gw *gw, u8 family,
+				const void *addr)
+{
+	const struct shmnic_globals *g = rcu_dereference(gw->globals);
+	u32 len = family == 4 ? 4 : 16, i;
+
+	if (!g)
+		return false;
+	for (i = 0; i < g->n; i++)
+		if (g->a[i].family == family && !memcmp(g->a[i].addr, addr, len))
+			return true;
+	return false;
+}
+
+/* Add (@add) or remove GLOBAL address @addr of @len bytes. Under the genl
+ * device lock.
+ */
+int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
+			 bool add, struct netlink_ext_ack *extack)
+{
+	struct shmnic_gw *gw = sd->gw;
+	struct shmnic_globals *old, *new;
+	u8 family = len == 4 ? 4 : 6;
+	u32 i, found = U32_MAX;
+
+	old = rcu_dereference_protected(gw->globals, true);
+	for (i = 0; old && i < old->n; i++)
+		if (old->a[i].family == family && !memcmp(old->a[i].addr, addr, len))
+			found = i;
+	if (add && found != U32_MAX)
+		return 0;
+	if (!add && found == U32_MAX) {
+		NL_SET_ERR_MSG(extack, "not a GLOBAL address of this device");
+		return -ENOENT;
+	}
+	if (add && old && old->n >= SHMNIC_MAX_GLOBALS) {
+		NL_SET_ERR_MSG(extack, "too many GLOBAL addresses");
+		return -ENOSPC;
+	}
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	for (i = 0; old && i < old->n; i++)
+		if (i != found)
+			new->a[new->n++] = old->a[i];
+	if (add) {
+		new->a[new->n].family = family;
+		memcpy(new->a[new->n].addr, addr, len);
+		new->n++;
+	}
+	rcu_assign_pointer(gw->globals, new);
+	if (old)
+		kfree_rcu(old, rcu);
+	if (len == 4)
+		netdev_info(sd->global->ndev, "%s GLOBAL address %pI4\n",
+			    add ? "added" : "removed", addr);
+	else
+		netdev_info(sd->global->ndev, "%s GLOBAL address %pI6c\n",
+			    add ? "added" : "removed", addr);
+	return 0;
+}
+
+/* --- the flow table ----------------------------------------------------- */
+
+static void shmnic_gw_flow_event(struct shmnic_gw *gw,
+				 const struct shmnic_flow *f, bool add,
+				 u8 reason)
+{
+	shmnic_genl_flow_event(gw->sd, f, gw->sd->id, 0,
+			       add ? SHMNIC_CMD_FLOW_NEW : SHMNIC_CMD_FLOW_DEL,
+			       reason);
+}
+
+/* Look @k up in every node's part, ours first. Returns the serving node or
+ * -ENOENT; @own gets the index of our own entry, or -1.
+ */
+static int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
+				 const struct shmnic_flow_key *k, u32 hash,
+				 struct shmnic_flow *f, int *own)
+{
+	struct shmnic_dev *sd = gw->sd;
+	u32 slots = sd->lay.g.flow_slots, id, n = shmnic_nodes(sd);
+	int i;
+
+	*own = -1;
+	i = shmnic_flow_find(gw->part, slots, k, hash, f);
+	if (i >= 0 && f->node < n) {
+		*own = i;
+		return f->node;
+	}
+	for (id = 0; id < n; id++) {
+		if (id == sd->id || !READ_ONCE(sd->nodes[id].up))
+			continue;
+		if (shmnic_flow_find(shmnic_flow_part(sd->shm, &sd->lay, id),
+				     slots, k, hash, f) >= 0 && f->node < n)
+			return f->node;
+	}
+	return -ENOENT;
+}
+
+static u8 shmnic_gw_tcp_state(u8 old, bool syn, bool ack, bool fin)
+{
+	if (fin)
+		return SHMNIC_FS_CLOSING;
+	if (old == SHMNIC_FS_CLOSING)
+		return old;
+	if (syn && !ack)
+		return SHMNIC_FS_SYN;
+	return ack ? SHMNIC_FS_EST : old;
+}
+
+/* Record that flow @k goes to @node. */
+static void shmnic_gw_flow_add(struct shmnic_gw *gw,
+			       const struct shmnic_flow_key *k, u32 hash,
+			       u32 node, u8 state)
+{
+	struct shmnic_dev *sd = gw->sd;
+	struct shmnic_flow f = {}, old;
+	bool evicted = false;
+	int i, evict, own;
+
+	spin_lock_bh(&gw->flow_lock);
+	i = shmnic_flow_find(gw->part, sd->lay.g.flow_slots, k, hash, &old);
+	own = i;
+	if (i < 0)
+		i = shmnic_flow_place(gw->part, sd->lay.g.flow_slots, hash,
+				      shmnic_gw_now(sd), &evict);
+	if (i < 0) {
+		spin_unlock_bh(&gw->flow_lock);
+		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_FULL);
+		return;
+	}
+	if (own < 0 && evict && !shmnic_flow_read(&gw->part[i], &old))
+		evicted = true;
+	f.state = state;
+	f.node = node;
+	f.last = shmnic_gw_now(sd);
+	f.hash = hash;
+	f.key = *k;
+	shmnic_flow_write(&gw->part[i], &f);
+	spin_unlock_bh(&gw->flow_lock);
+
+	if (evicted) {
+		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_EVICTED);
+		shmnic_gw_flow_event(gw, &old, false, SHMNIC_FLOW_REASON_EVICTED);
+	}
+	shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_NEW);
+	shmnic_gw_flow_event(gw, &f, true, 0);
+}
+
+/* A packet used our entry @i (snapshot @f): move its state on, or drop it
+ * on a reset.
+ */
+static void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
+				 const struct shmnic_flow *f,
+				 const struct shmnic_gw_pkt *pk)
+{
+	struct shmnic_dev *sd = gw->sd;
+	struct shmnic_flow e = *f;
+	struct shmnic_flow cur;
+	u32 now = shmnic_gw_now(sd);
+
+	if (pk->key.proto == IPPROTO_TCP)
+		e.state = pk->rst ? SHMNIC_FS_FREE :
+			  shmnic_gw_tcp_state(f->state, pk->syn, pk->ack,
+					      pk->fin);
+	if (e.state == f->state && f->last == now)
+		return;
+	spin_lock_bh(&gw->flow_lock);
+	/* Still the same flow: another CPU may have replaced it. */
+	if (shmnic_flow_read(&gw->part[i], &cur) || cur.seq != f->seq) {
+		spin_unlock_bh(&gw->flow_lock);
+		return;
+	}
+	if (e.state == SHMNIC_FS_FREE) {
+		shmnic_flow_clear(&gw->part[i]);
+	} else if (e.state == f->state) {
+		WRITE_ONCE(gw->part[i].last, now);
+	} else {
+		e.last = now;
+		shmnic_flow_write(&gw->part[i], &e);
+	}
+	spin_unlock_bh(&gw->flow_lock);
+	if (e.state == SHMNIC_FS_FREE) {
+		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_CLOSED);
+		shmnic_gw_flow_event(gw, f, false, SHMNIC_FLOW_REASON_RST);
+	}
+}
+
+/* Heartbeat: age our part of the flow table, purge flows of nodes gone. */
+static void shmnic_gw_flow_age(struct shmnic_gw *gw)
+{
+	struct shmnic_dev *sd = gw->sd;
+	u32 slots = sd->lay.g.flow_slots, now = shmnic_gw_now(sd);
+	u32 n = min(slots, SHMNIC_GW_AGE_BATCH), i;
+	struct shmnic_flow f;
+
+	for (i = 0; i < n; i++) {
+		u32 at = (gw->age_next + i) & (slots - 1);
+		u8 reason = 0;
+
+		if (READ_ONCE(gw->part[at].state) == SHMNIC_FS_FREE)
+			continue;
+		spin_lock_bh(&gw->flow_lock);
+		if (shmnic_flow_read(&gw->part[at], &f)) {
+			/* Not consistent although only we write it: scribbled. */
+			if (!(READ_ONCE(gw->part[at].seq) & 1) ||
+			    READ_ONCE(gw->part[at].state) != SHMNIC_FS_FREE)
+				shmnic_flow_clear(&gw->part[at]);
+		} else if (f.node >= shmnic_nodes(sd)) {
+			shmnic_flow_clear(&gw->part[at]);
+		} else if (shmnic_flow_expired(f.state, f.last, now)) {
+			reason = SHMNIC_FLOW_REASON_TIMEOUT;
+		} else if (f.node != sd->id &&
+			   !shmnic_node_reachable(sd, f.node, SHMNIC_NET_GLOBAL)) {
+			reason = SHMNIC_FLOW_REASON_NODE_DOWN;
+		}
+		if (reason)
+			shmnic_flow_clear(&gw->part[at]);
+		spin_unlock_bh(&gw->flow_lock);
+		if (!reason)
+			continue;
+		shmnic_gw_count(gw, reason == SHMNIC_FLOW_REASON_TIMEOUT ?
+				    SHMNIC_GWS_FLOWS_EXPIRED :
+				    SHMNIC_GWS_FLOWS_PURGED);
+		shmnic_gw_flow_event(gw, &f, false, reason);
+	}
+	gw->age_next = (gw->age_next + n) & (slots - 1);
+}
+
+/* --- this node's sockets ------------------------------------------------ */
+
+/* Does this node's stack have flow @k (SHMNIC_ANS_CONN), a socket listening
+ * for it (SHMNIC_ANS_LISTEN), or neither? Under RCU.
+ */
+static u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
+				 const struct shmnic_flow_key *k)
+{
+	struct net_device *gdev = sd->global->ndev;
+	struct net *net = dev_net(gdev);
+	struct inet_hashinfo *hi = net->ipv4.tcp_death_row.hashinfo;
+	int dif = gdev->ifindex;
+	u16 hnum = ntohs((__force __be16)k->dport);
+	__be16 sport = (__force __be16)k->sport;
+	__be16 dport = (__force __be16)k->dport;
+	struct sock *sk = NULL;
+	u32 ans = SHMNIC_ANS_NONE;
+
+	if (k->family == 4) {
+		__be32 saddr, daddr;
+
+		memcpy(&saddr, k->saddr, 4);
+		memcpy(&daddr, k->daddr, 4);
+		if (k->proto == IPPROTO_TCP) {
+			sk = __inet_lookup_established(net, hi, saddr, sport,
+						       daddr, hnum, dif, 0);
+			if (sk) {
+				sock_gen_put(sk);
+				return SHMNIC_ANS_CONN;
+			}
+			if (__inet_lookup_listener(net, hi, NULL, 0, saddr,
+						   sport, daddr, hnum, dif, 0))
+				ans = SHMNIC_ANS_LISTEN;
+		} else {
+			sk = udp4_lib_lookup(net, saddr, sport, daddr, dport,
+					     dif);
+		}
+#if IS_ENABLED(CONFIG_IPV6)
+	} else {
+		const struct in6_addr *saddr = (const void *)k->saddr;
+		const struct in6_addr *daddr = (const void *)k->daddr;
+
+		if (k->proto == IPPROTO_TCP) {
+			sk = __inet6_lookup_established(net, hi, saddr, sport,
+							daddr, hnum, dif, 0);
+			if (sk) {
+				sock_gen_put(sk);
+				return SHMNIC_ANS_CONN;
+			}
+			if (inet6_lookup_listener(net, hi, NULL, 0, saddr,
+						  sport, daddr, hnum, dif, 0))
+				ans = SHMNIC_ANS_LISTEN;
+		} else {
+			sk = udp6_lib_lookup(net, saddr, sport, daddr, dport,
+					     dif);
+		}
+#endif
+	}
+	if (sk) {
+		/* A connected UDP socket owns the flow; else it listens. */
+		ans = sk->sk_state == TCP_ESTABLISHED ? SHMNIC_ANS_CONN :
+							SHMNIC_ANS_LISTEN;
+		sock_put(sk);
+	}
+	return ans;
+}
+
+/* --- moving packets ----------------------------------------------------- */
+
+/* Send @skb (data at its network header) to node @node's shmg0, or up our
+ * own shmg0 when @node is us. Consumes @skb.
+ */
+static void shmnic_gw_send(struct shmnic_gw *gw, struct sk_buff *skb,
+			   u32 node)
+{
+	struct shmnic_dev *sd = gw->sd;
+	struct net_device *gdev = sd->global->ndev;
+	struct ethhdr *eth;
+
+	nf_reset_ct(skb);
+	skb_dst_drop(skb);
+	skb->dev = gdev;
+	if (node == sd->id) {
+		/* Through PRE_ROUTING again, now from a global adapter. */
+		skb->pkt_type = PACKET_HOST;
+		shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
+		netif_rx(skb);
+		return;
+	}
+	if (skb_cow_head(skb, ETH_HLEN)) {
+		shmnic_gw_count(gw, SHMNIC_GWS_TX_ERRORS);
+		kfree_skb(skb);
+		return;
+	}
+	/* The checksum of what we forward is no longer complete over it. */
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->ip_summed = CHECKSUM_NONE;
+	eth = skb_push(skb, ETH_HLEN);
+	skb_reset_mac_header(skb);
+	eth->h_dest[0] = SHMNIC_OUI0;
+	eth->h_dest[1] = SHMNIC_OUI1;
+	eth->h_dest[2] = SHMNIC_OUI2;
+	eth->h_dest[3] = SHMNIC_NET_GLOBAL;
+	eth->h_dest[4] = node >> 8;
+	eth->h_dest[5] = node & 0xff;
+	ether_addr_copy(eth->h_source, gdev->dev_addr);
+	eth->h_proto = skb->protocol;
+	if (dev_queue_xmit(skb))
+		shmnic_gw_count(gw, SHMNIC_GWS_TX_ERRORS);
+	else
+		shmnic_gw_count(gw, SHMNIC_GWS_FORWARDED);
+}
+
+/* --- waiting for the other nodes ---------------------------------------- */
+
+static struct shmnic_gw_pend *shmnic_gw_pend_find(struct shmnic_gw *gw,
+						  const struct shmnic_flow_key *k,
+						  u32 hash)
+{
+	struct shmnic_gw_pend *p;
+
+	hash_for_each_possible(gw->pend, p, node, hash)
+		if (p->hash == hash && shmnic_flow_key_eq(&p->key, k))
+			return p;
+	return NULL;
+}
+
+/* Pick among the nodes that answered; -1: nobody serves the flow. */
+static int shmnic_gw_choose(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
+{
+	u8 ids[SHMNIC_MAX_NODES];
+	u32 n = 0, id;
+
+	if (p->conn >= 0)
+		return p->conn;
+	for_each_set_bit(id, p->listen, SHMNIC_MAX_NODES)
+		ids[n++] = id;
+	if (!n)
+		return -1;
+	if (READ_ONCE(gw->policy) == SHMNIC_POLICY_RR)
+		return ids[(u32)atomic_inc_return(&gw->rr) % n];
+	return shmnic_maglev_pick(ids, n, p->hash);
+}
+
+/* Decide flow @p (taken off the table) and send its packets. */
+static void shmnic_gw_resolve(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
+{
+	int node = shmnic_gw_choose(gw, p);
+	struct sk_buff *skb;
+
+	if (node < 0) {
+		shmnic_gw_count(gw, SHMNIC_GWS_NO_SERVER);
+		__skb_queue_purge(&p->q);
+	} else {
+		shmnic_gw_flow_add(gw, &p->key, p->hash, node, p->state);
+		while ((skb = __skb_dequeue(&p->q)))
+			shmnic_gw_send(gw, skb, node);
+	}
+	kfree(p);
+}
+
+static void shmnic_gw_timer(struct timer_list *t)
+{
+	struct shmnic_gw *gw = from_timer(gw, t, timer);
+	struct shmnic_gw_pend *p;
+	struct hlist_node *tmp;
+	unsigned long next = 0;
+	HLIST_HEAD(done);
+	int bkt;
+
+	spin_lock_bh(&gw->lock);
+	hash_for_each_safe(gw->pend, bkt, tmp, p, node) {
+		if (time_before(jiffies, p->deadline)) {
+			if (!next || time_before(p->deadline, next))
+				next = p->deadline;
+			continue;
+		}
+		hash_del(&p->node);
+		gw->npend--;
+		hlist_add_head(&p->node, &done);
+	}
+	if (next && !gw->stopped)
+		mod_timer(&gw->timer, next);
+	spin_unlock_bh(&gw->lock);
+
+	hlist_for_each_entry_safe(p, tmp, &done, node) {
+		shmnic_gw_count(gw, SHMNIC_GWS_QUERY_TIMEOUTS);
+		shmnic_gw_resolve(gw, p);
+	}
+}
+
+/* An answer from node @from to our query (or none, when the query could
+ * not be sent).
+ */
+static void shmnic_gw_answer(struct shmnic_gw *gw, u32 from,
+			     const struct shmnic_query *q)
+{
+	u32 hash = shmnic_flow_hash(&q->key);
+	struct shmnic_gw_pend *p;
+	bool done = false;
+
+	spin_lock_bh(&gw->lock);
+	p = shmnic_gw_pend_find(gw, &q->key, hash);
+	if (!p || p->id != q->id || !test_bit(from, p->asked)) {
+		spin_unlock_bh(&gw->lock);
+		return;
+	}
+	clear_bit(from, p->asked);
+	if (q->result == SHMNIC_ANS_CONN && p->conn < 0)
+		p->conn = from;
+	else if (q->result == SHMNIC_ANS_LISTEN)
+		set_bit(from, p->listen);
+	if (p->conn >= 0 || bitmap_empty(p->asked, SHMNIC_MAX_NODES)) {
+		hash_del(&p->node);
+		gw->npend--;
+		done = true;
+	}
+	spin_unlock_bh(&gw->lock);
+	shmnic_gw_count(gw, SHMNIC_GWS_ANSWERS);
+	if (done)
+		shmnic_gw_resolve(gw, p);
+}
+
+/* Answer a gateway's query about one of our flows. NAPI. */
+static void shmnic_gw_query(struct shmnic_dev *sd, u32 from,
+			    const struct shmnic_query *q)
+{
+	struct shmnic_query a = *q;
+
+	a.type = SHMNIC_CTRL_ANSWER;
+	a.node = sd->id;
+	a.epoch = READ_ONCE(sd->epoch);
+	rcu_read_lock();
+	a.result = shmnic_gw_sock_lookup(sd, &q->key);
+	rcu_read_unlock();
+	if (!shmnic_peer_ctrl_send(sd->global, from, &a, sizeof(a)))
+		shmnic_gw_count(sd->gw, SHMNIC_GWS_ANSWERED);
+}
+
+void shmnic_gw_ctrl_rcv(struct shmnic_dev *sd, u32 from, const void *data,
+			u32 len)
+{
+	struct shmnic_query q;
+
+	if (len != sizeof(q))
+		return;
+	memcpy(&q, data, sizeof(q));	/* read once */
+	if (q.node != from || (q.key.family != 4 && q.key.family != 6) ||
+	    (q.key.proto != IPPROTO_TCP && q.key.proto != IPPROTO_UDP))
+		return;
+	if (q.type == SHMNIC_CTRL_QUERY)
+		shmnic_gw_query(sd, from, &q);
+	else if (q.type == SHMNIC_CTRL_ANSWER)
+		shmnic_gw_answer(sd->gw, from, &q);
+}
+
+/* A packet of a flow not in the table: ask the other nodes. Consumes @skb. */
+static void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
+			  const struct shmnic_gw_pkt *pk, u32 hash, u32 local)
+{
+	struct shmnic_dev *sd = gw->sd;
+	struct shmnic_query q = {
+		.type = SHMNIC_CTRL_QUERY,
+		.node = sd->id,
+		.epoch = READ_ONCE(sd->epoch),
+		.key = pk->key,
+	};
+	DECLARE_BITMAP(asked, SHMNIC_MAX_NODES);
+	struct shmnic_gw_pend *p;
+	u32 id;
+
+	spin_lock_bh(&gw->lock);
+	p = shmnic_gw_pend_find(gw, &pk->key, hash);
+	if (p) {
+		if (skb_queue_len(&p->q) < SHMNIC_GW_MAX_QUEUED) {
+			__skb_queue_tail(&p->q, skb);
+			skb = NULL;
+		}
+		spin_unlock_bh(&gw->lock);
+		if (skb) {
+			shmnic_gw_count(gw, SHMNIC_GWS_PENDING_FULL);
+			kfree_skb(skb);
+		}
+		return;
+	}
+	if (gw->stopped || gw->npend >= SHMNIC_GW_MAX_PENDING) {
+		spin_unlock_bh(&gw->lock);
+		shmnic_gw_count(gw, SHMNIC_GWS_PENDING_FULL);
+		kfree_skb(skb);
+		return;
+	}
+	p = kzalloc(sizeof(*p), GFP_ATOMIC);
+	if (!p) {
+		spin_unlock_bh(&gw->lock);
+		kfree_skb(skb);
+		return;
+	}
+	p->key = pk->key;
+	p->hash = hash;
+	p->id = ++gw->next_id;
+	p->conn = -1;
+	p->state = pk->key.proto == IPPROTO_UDP ? SHMNIC_FS_UDP :
+		   shmnic_gw_tcp_state(SHMNIC_FS_SYN, pk->syn, pk->ack, pk->fin);
+	p->deadline = jiffies + SHMNIC_GW_QUERY_WAIT;
+	__skb_queue_head_init(&p->q);
+	__skb_queue_tail(&p->q, skb);
+	if (local == SHMNIC_ANS_LISTEN)
+		set_bit(sd->id, p->listen);
+	for (id = 0; id < shmnic_nodes(sd); id++)
+		if (id != sd->id &&
+		    shmnic_node_reachable(sd, id, SHMNIC_NET_GLOBAL))
+			set_bit(id, p->asked);
+	if (bitmap_empty(p->asked, SHMNIC_MAX_NODES)) {
+		/* Nobody else to ask. */
+		spin_unlock_bh(&gw->lock);
+		shmnic_gw_resolve(gw, p);
+		return;
+	}
+	q.id = p->id;
+	bitmap_copy(asked, p->asked, SHMNIC_MAX_NODES);
+	hash_add(gw->pend, &p->node, hash);
+	gw->npend++;
+	if (!timer_pending(&gw->timer))
+		mod_timer(&gw->timer, p->deadline);
+	spin_unlock_bh(&gw->lock);
+
+	/* From here on an answer may resolve and free p. */
+	for_each_set_bit(id, asked, SHMNIC_MAX_NODES) {
+		struct shmnic_query none = q;
+
+		if (!shmnic_peer_ctrl_send(sd->global, id, &q, sizeof(q))) {
+			shmnic_gw_count(gw, SHMNIC_GWS_QUERIES);
+			continue;
+		}
+		/* Unreachable now: it has nothing for this flow. */
+		none.result = SHMNIC_ANS_NONE;
+		shmnic_gw_answer(gw, id, &none);
+	}
+}
+
+/* --- the hook ----------------------------------------------------------- */
+
+/* A packet for one of @gw's GLOBAL addresses, from outside. */
+static unsigned int shmnic_gw_dispatch(struct shmnic_gw *gw,
+				       struct sk_buff *skb,
+				       struct shmnic_gw_pkt *pk)
+{
+	struct shmnic_dev *sd = gw->sd;
+	u32 hash = shmnic_flow_hash(&pk->key), local;
+	struct shmnic_flow f;
+	int node, own;
+
+	shmnic_gw_count(gw, SHMNIC_GWS_RX);
+	node = shmnic_gw_flow_lookup(gw, &pk->key, hash, &f, &own);
+	/* A new connection on the 5-tuple of an old one starts afresh. */
+	if (node >= 0 && pk->key.proto == IPPROTO_TCP && pk->syn && !pk->ack &&
+	    f.state != SHMNIC_FS_SYN && !pk->icmp)
+		node = -ENOENT;
+	if (node >= 0) {
+		if (own >= 0 && !pk->icmp)
+			shmnic_gw_flow_touch(gw, own, &f, pk);
+		if (node == sd->id) {
+			shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
+			return NF_ACCEPT;
+		}
+		shmnic_gw_send(gw, skb, node);
+		return NF_STOLEN;
+	}
+	/* An error about a flow nobody dispatched: our own stack's. */
+	if (pk->icmp)
+		return NF_ACCEPT;
+
+	local = shmnic_gw_sock_lookup(sd, &pk->key);
+	if (local == SHMNIC_ANS_CONN) {
+		shmnic_gw_flow_add(gw, &pk->key, hash, sd->id,
+				   pk->key.proto == IPPROTO_UDP ?
+				   SHMNIC_FS_UDP : SHMNIC_FS_EST);
+		shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
+		return NF_ACCEPT;
+	}
+	shmnic_gw_ask(gw, skb, pk, hash, local);
+	return NF_STOLEN;
+}
+
+static struct shmnic_gw *shmnic_gw_for(const struct nf_hook_state *state,
+				       u8 family, const void *daddr)
+{
+	struct shmnic_gw *gw;
+
+	if (!state->in || (state->in->flags & IFF_LOOPBACK))
+		return NULL;
+	list_for_each_entry_rcu(gw, &shmnic_gws, list) {
+		if (state->in == gw->sd->global->ndev)
+			return NULL;
+		if (net_eq(dev_net(gw->sd->global->ndev), state->net) &&
+		    shmnic_gw_is_global(gw, family, daddr))
+			return gw;
+	}
+	return NULL;
+}
+
+static unsigned int shmnic_gw_hook4(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	struct shmnic_gw_pkt pk = {};
+	struct shmnic_gw *gw;
+	int err;
+
+	gw = shmnic_gw_for(state, 4, &iph->daddr);
+	if (!gw)
+		return NF_ACCEPT;
+	err = shmnic_gw_parse4(skb, &pk);
+	if (err == -EFAULT) {
+		shmnic_gw_count(gw, SHMNIC_GWS_FRAGMENTS);
+		return NF_DROP;
+	}
+	if (err)
+		return NF_ACCEPT;	/* not a flow: ping and the like */
+	return shmnic_gw_dispatch(gw, skb, &pk);
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static unsigned int shmnic_gw_hook6(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	struct shmnic_gw_pkt pk = {};
+	struct shmnic_gw *gw;
+	int err;
+
+	gw = shmnic_gw_for(state, 6, &ip6h->daddr);
+	if (!gw)
+		return NF_ACCEPT;
+	err = shmnic_gw_parse6(skb, &pk);
+	if (err == -EFAULT) {
+		shmnic_gw_count(gw, SHMNIC_GWS_FRAGMENTS);
+		return NF_DROP;
+	}
+	if (err)
+		return NF_ACCEPT;
+	return shmnic_gw_dispatch(gw, skb, &pk);
+}
+#endif
+
+static const struct nf_hook_ops shmnic_gw_ops[] = {
+	{
+		.hook = shmnic_gw_hook4,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = NF_IP_PRI_CONNTRACK_DEFRAG + 1,
+	},
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		.hook = shmnic_gw_hook6,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = NF_IP6_PRI_CONNTRACK_DEFRAG + 1,
+	},
+#endif
+};
+
+/* --- set up and tear down ----------------------------------------------- */
+
+int shmnic_gw_init(struct shmnic_dev *sd)
+{
+	struct shmnic_gw *gw;
+	u32 i;
+
+	gw = kzalloc(sizeof(*gw), GFP_KERNEL);
+	if (!gw)
+		return -ENOMEM;
+	gw->sd = sd;
+	gw->policy = SHMNIC_POLICY_HASH;
+	spin_lock_init(&gw->lock);
+	spin_lock_init(&gw->flow_lock);
+	hash_init(gw->pend);
+	timer_setup(&gw->timer, shmnic_gw_timer, 0);
+	INIT_LIST_HEAD(&gw->list);
+	gw->part = shmnic_flow_part(sd->shm, &sd->lay, sd->id);
+	/* What an earlier attach of ours left there means nothing now. */
+	for (i = 0; i < sd->lay.g.flow_slots; i++)
+		shmnic_flow_clear(&gw->part[i]);
+	sd->gw = gw;
+	return 0;
+}
+
+void shmnic_gw_start(struct shmnic_dev *sd)
+{
+	rtnl_lock();
+	list_add_tail_rcu(&sd->gw->list, &shmnic_gws);
+	rtnl_unlock();
+}
+
+/* No hook, answer or timer uses the gateway state after this returns. */
+void shmnic_gw_stop(struct shmnic_dev *sd)
+{
+	struct shmnic_gw *gw = sd->gw;
+	struct shmnic_gw_pend *p;
+	struct hlist_node *tmp;
+	int bkt;
+
+	rtnl_lock();
+	list_del_rcu(&gw->list);
+	rtnl_unlock();
+	synchronize_net();
+
+	spin_lock_bh(&gw->lock);
+	gw->stopped = true;
+	spin_unlock_bh(&gw->lock);
+	timer_delete_sync(&gw->timer);
+	spin_lock_bh(&gw->lock);
+	hash_for_each_safe(gw->pend, bkt, tmp, p, node) {
+		hash_del(&p->node);
+		__skb_queue_purge(&p->q);
+		kfree(p);
+	}
+	gw->npend = 0;
+	spin_unlock_bh(&gw->lock);
+}
+
+void shmnic_gw_free(struct shmnic_dev *sd)
+{
+	struct shmnic_gw *gw = sd->gw;
+
+	if (!gw)
+		return;
+	timer_delete_sync(&gw->timer);
+	kfree(rcu_dereference_protected(gw->globals, true));
+	kfree(gw);
+	sd->gw = NULL;
+}
+
+void shmnic_gw_tick(struct shmnic_dev *sd)
+{
+	if (sd->gw)
+		shmnic_gw_flow_age(sd->gw);
+}
+
+int shmnic_gw_register(void)
+{
+	return nf_register_net_hooks(&init_net, shmnic_gw_ops,
+				     ARRAY_SIZE(shmnic_gw_ops));
+}
+
+void shmnic_gw_unregister(void)
+{
+	nf_unregister_net_hooks(&init_net, shmnic_gw_ops,
+				ARRAY_SIZE(shmnic_gw_ops));
+}

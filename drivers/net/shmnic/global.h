@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The global network's dispatch state (global.c). */
+#ifndef _DRIVERS_NET_SHMNIC_GLOBAL_H
+#define _DRIVERS_NET_SHMNIC_GLOBAL_H
+
+#include <linux/hashtable.h>
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <uapi/linux/shmnic.h>
+#include <shmnic/flow.h>
+
+enum shmnic_gw_stat {
+	SHMNIC_GWS_RX,			/* packets for a GLOBAL address */
+	SHMNIC_GWS_FORWARDED,		/* sent to the node serving them */
+	SHMNIC_GWS_LOCAL,		/* served here */
+	SHMNIC_GWS_QUERIES,		/* queries sent */
+	SHMNIC_GWS_ANSWERS,		/* answers received */
+	SHMNIC_GWS_QUERY_TIMEOUTS,	/* flows decided without every answer */
+	SHMNIC_GWS_NO_SERVER,		/* flows nobody serves: dropped */
+	SHMNIC_GWS_PENDING_FULL,	/* packets dropped waiting */
+	SHMNIC_GWS_FRAGMENTS,		/* fragments (no defragmenter) dropped */
+	SHMNIC_GWS_TX_ERRORS,		/* forwarding failed */
+	SHMNIC_GWS_FLOWS_NEW,
+	SHMNIC_GWS_FLOWS_FULL,		/* no room in the flow table */
+	SHMNIC_GWS_FLOWS_EVICTED,
+	SHMNIC_GWS_FLOWS_CLOSED,	/* reset */
+	SHMNIC_GWS_FLOWS_EXPIRED,
+	SHMNIC_GWS_FLOWS_PURGED,	/* their node went away */
+	SHMNIC_GWS_ANSWERED,		/* other gateways' queries answered */
+	SHMNIC_GWS_MAX
+};
+
+struct shmnic_globals {
+	u32 n;
+	struct {
+		u8 family;		/* 4 or 6 */
+		u8 addr[16];
+	} a[SHMNIC_MAX_GLOBALS];
+	struct rcu_head rcu;
+};
+
+/* What the hook found in a packet. */
+struct shmnic_gw_pkt {
+	struct shmnic_flow_key key;
+	bool syn, ack, fin, rst;
+	bool icmp;			/* an ICMP error quoting the flow */
+};
+
+/* A flow waiting for the other nodes' answers. */
+struct shmnic_gw_pend {
+	struct hlist_node node;
+	struct shmnic_flow_key key;
+	u32 hash;
+	u32 id;
+	int conn;			/* node with the connection, or -1 */
+	u8 state;			/* SHMNIC_FS_* to record */
+	unsigned long deadline;
+	DECLARE_BITMAP(asked, SHMNIC_MAX_NODES);	/* not answered yet */
+	DECLARE_BITMAP(listen, SHMNIC_MAX_NODES);
+	struct sk_buff_head q;
+};
+
+struct shmnic_gw {
+	struct shmnic_dev *sd;
+	struct list_head list;		/* on shmnic_gws, RCU */
+	struct shmnic_globals __rcu *globals;
+	u8 policy;			/* enum shmnic_policy */
+	atomic_t rr;
+
+	spinlock_t lock;		/* pend, npend, next_id, stopped */
+	DECLARE_HASHTABLE(pend, 6);
+	u32 npend;
+	u32 next_id;
+	bool stopped;
+	struct timer_list timer;	/* query deadlines */
+
+	spinlock_t flow_lock;		/* writes to our part */
+	struct shmnic_flow *part;	/* our part of the flow table */
+	u32 age_next;			/* heartbeat timer */
+
+	atomic64_t stats[SHMNIC_GWS_MAX];
+};
+
+int shmnic_gw_parse4(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
+int shmnic_gw_parse6(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
+int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
+			 bool add, struct netlink_ext_ack *extack);
+u32 shmnic_gw_stat_count(void);
+void shmnic_gw_stat_strings(u8 **buf);
+u64 *shmnic_gw_stat_fetch(struct shmnic_dev *sd, u64 *data);
+
+#endif /* _DRIVERS_NET_SHMNIC_GLOBAL_H */
