@@ -164,6 +164,7 @@ static inline int shmnic_flow_read(const struct shmnic_flow *e,
 	if (seq & 1)
 		return -EAGAIN;
 	memcpy(out, e, sizeof(*out));
+	/* The copy before the second look at the sequence word. */
 	smp_rmb();
 	if (READ_ONCE(e->seq) != seq || out->state == SHMNIC_FS_FREE ||
 	    out->state > SHMNIC_FS_MAX)
@@ -180,12 +181,14 @@ static inline void shmnic_flow_write(struct shmnic_flow *e,
 
 	seq |= 1;
 	WRITE_ONCE(e->seq, seq);
+	/* Readers see the odd sequence before any field changes. */
 	smp_wmb();
 	e->state = f->state;
 	e->node = f->node;
 	WRITE_ONCE(e->last, f->last);
 	e->hash = f->hash;
 	memcpy(&e->key, &f->key, sizeof(e->key));
+	/* Every field before the even sequence that vouches for them. */
 	smp_wmb();
 	WRITE_ONCE(e->seq, seq + 1);
 }
@@ -195,8 +198,10 @@ static inline void shmnic_flow_clear(struct shmnic_flow *e)
 	u32 seq = READ_ONCE(e->seq) | 1;
 
 	WRITE_ONCE(e->seq, seq);
+	/* As in shmnic_flow_write(). */
 	smp_wmb();
 	e->state = SHMNIC_FS_FREE;
+	/* As in shmnic_flow_write(). */
 	smp_wmb();
 	WRITE_ONCE(e->seq, seq + 1);
 }
