@@ -159,6 +159,7 @@ static inline int shmnic_flow_expired(u32 state, u32 last, u32 now)
 static inline int shmnic_flow_read(const struct shmnic_flow *e,
 				   struct shmnic_flow *out)
 {
+	/* Acquire: the sequence word before the fields it vouches for. */
 	u32 seq = smp_load_acquire(&e->seq);
 
 	if (seq & 1)
