@@ -157,7 +157,7 @@ Options parse_args(const std::vector<std::string> &args)
 			if (parse_dev(what, args, i, o))
 				continue;
 			if (have_addr)
-				break;
+				throw UsageError(what + ": unexpected argument '" + args[i] + "'");
 			o.addr = parse_address(what, args[i++]);
 			have_addr = true;
 		}
