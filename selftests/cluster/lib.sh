@@ -7,11 +7,13 @@
 #
 # Exit codes (kselftest): 0 pass, 1 fail, 4 skip.
 #
-# Environment (set by the VM init): SHMNIC_NODE_ID, SHMNIC_NODES,
-# SHMNIC_VM (nodeI), SHMNIC_RESTARTED (0/1), SHMNIC_LOADED (0/1: shmnic
-# loaded and shml0 configured), SHMNIC_OUT (a directory shared with the
-# host and every VM of the run). Commands: barrier NAME [TIMEOUT_S],
-# killvm [--restart] NAME.
+# Environment (set by the VM init): SHMNIC_NODE_ID (-1 on ext),
+# SHMNIC_NODES (nodes, ext not counted), SHMNIC_ROLE (node, or ext on the
+# external VM of qemu/cluster --external), SHMNIC_EXTERNAL (0/1: the run
+# has ext), SHMNIC_VM (nodeI or ext), SHMNIC_RESTARTED (0/1), SHMNIC_LOADED
+# (0/1: shmnic loaded and shml0 configured; 0 on ext), SHMNIC_OUT (a
+# directory shared with the host and every VM of the run). Commands:
+# barrier NAME [TIMEOUT_S] (every VM, ext included), killvm [--restart] NAME.
 
 KSFT_PASS=0
 KSFT_FAIL=1
@@ -28,6 +30,25 @@ ip6_of() { echo "fd00:10::$(($1 + 1))"; }   # shml0, IPv6
 vip_of() { echo "10.20.0.$(($1 + 1))"; }    # eth0 (virtio-net, node0/1)
 vip6_of() { echo "fd00:20::$(($1 + 1))"; }  # eth0, IPv6
 mac_of() { printf '02:53:4d:00:%02x:%02x\n' $(($1 >> 8 & 255)) $(($1 & 255)); }
+
+# qemu/cluster --external: ext (eth0) and node0's interface to it (eth0;
+# node0's link to node1 is then eth1).
+EXT_IP=172.31.0.2
+EXT_IP6=fd00:31::2
+GW_IP=172.31.0.1
+GW_IP6=fd00:31::1
+# The global network's address, the same on every node (shmg0).
+GLOBAL_IP=10.99.0.1
+GLOBAL_IP6=fd00:99::1
+
+is_ext() { [ "${SHMNIC_ROLE:-node}" = ext ]; }
+is_node() { [ "${SHMNIC_ROLE:-node}" = node ]; }
+# node0 is the gateway between ext and the global network.
+is_gateway() { is_node && [ "$ME" = 0 ]; }
+# The virtio-net interface of node0/node1 to each other.
+vdev_of_me() {
+	if [ "${SHMNIC_EXTERNAL:-0}" = 1 ] && [ "$ME" = 0 ]; then echo eth1; else echo eth0; fi
+}
 
 # Node ids other than this one.
 other_nodes() {
@@ -124,6 +145,13 @@ busywait() {
 	done
 }
 
+# Skip the test unless the run has ext (a test header
+# "# cluster-args: --external" asks run_all for it).
+require_external() {
+	[ "${SHMNIC_EXTERNAL:-0}" = 1 ] ||
+		ktap_skip_all "needs qemu/cluster --external"
+}
+
 # Skip the test unless shmnic is loaded and shml0 configured.
 require_shml0() {
 	[ "${SHMNIC_LOADED:-0}" = 1 ] && [ -e /sys/class/net/shml0 ] ||
@@ -202,4 +230,50 @@ file_check() {
 	_ok=1
 	[ "$_size" = $(($2 * 1048576)) ] && [ "$_got" = "$_want" ] && _ok=0
 	ktap_result "$1" $_ok
+}
+
+# --- global network (shmg0) ----------------------------------------------------
+# global_setup: this node's part of the global network: GLOBAL_IP and
+# GLOBAL_IP6 on shmg0 (every node the same), no reverse-path filtering;
+# the nodes route ext's network through node0 over shml0, node0 (the
+# gateway) forwards. Nothing to do on ext (qemu/init routes 10.99.0.0/24
+# and fd00:99::/64 through node0). Returns non-zero on the first failure.
+global_setup() {
+	is_ext && return 0
+	[ -e /sys/class/net/shmg0 ] || { info "global_setup: no shmg0"; return 1; }
+	shmnicctl global add "$GLOBAL_IP" dev shmg0 &&
+	shmnicctl global add "$GLOBAL_IP6" dev shmg0 &&
+	sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.shmg0.rp_filter=0 ||
+		return 1
+	if [ "$ME" = 0 ]; then
+		sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+			net.ipv4.conf.shml0.accept_local=1
+	else
+		ip route add 172.31.0.0/24 via 10.10.0.1 dev shml0 &&
+		ip -6 route add fd00:31::/64 via fd00:10::1 dev shml0
+	fi
+}
+
+# --- flowbench -------------------------------------------------------------------
+# flowbench_serve PORT NAME [ARGS...]: "flowbench serve" (TCP and UDP) in
+# the background, PID in FLOWBENCH_PID, output in /tmp/flowbench.PORT.log;
+# returns once it listens (5 s), else non-zero.
+flowbench_serve() {
+	_p=$1
+	_n=$2
+	shift 2
+	flowbench serve --port "$_p" --name "$_n" "$@" >"/tmp/flowbench.$_p.log" 2>&1 &
+	FLOWBENCH_PID=$!
+	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':$_p '"
+}
+
+# flowbench_stop: SIGTERM the server of flowbench_serve, wait for it;
+# returns its exit status (0: it exited cleanly).
+flowbench_stop() {
+	[ -n "${FLOWBENCH_PID:-}" ] || return 0
+	kill "$FLOWBENCH_PID" 2>/dev/null
+	wait "$FLOWBENCH_PID"
+	_rc=$?
+	FLOWBENCH_PID=""
+	return $_rc
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <charconv>
+#include <cstring>
 
 namespace shmnicctl {
 
@@ -14,10 +16,13 @@ struct Subcommand {
 };
 
 constexpr Subcommand subcommands[] = {
-	{ "show", Cmd::show, "show [DEV]                    region geometry and this node" },
-	{ "nodes", Cmd::nodes, "nodes [DEV]                   every node: state, MAC, MTU, ring counters" },
+	{ "show", Cmd::show, "show [[dev] DEV]              region geometry, this node, the global network" },
+	{ "nodes", Cmd::nodes, "nodes [[dev] DEV]             every node: state, MAC, MTU, ring counters" },
 	{ "set", Cmd::set, "set DEV [mtu N] [ring-depth N]\n                                change the MTU and/or the receive ring depth" },
-	{ "monitor", Cmd::monitor, "monitor                       print node up/down events until interrupted" },
+	{ "global", Cmd::global_add, "global add|del ADDR dev DEV   make ADDR a GLOBAL address (and put it on the\n                                global adapter), or no longer" },
+	{ "policy", Cmd::policy, "policy rr|hash [dev DEV]      how gateways pick among the nodes serving a port" },
+	{ "flows", Cmd::flows, "flows [dev DEV]               the gateways' flow table" },
+	{ "monitor", Cmd::monitor, "monitor                       print node up/down and flow events until interrupted" },
 	{ "help", Cmd::help, "help                          this text" },
 };
 
@@ -43,6 +48,65 @@ std::uint32_t parse_u32(const std::string &what, const std::string &s)
 		throw UsageError(what + ": '" + s + "' is not a number");
 	return v;
 }
+
+Address parse_address(const std::string &what, const std::string &s)
+{
+	Address a;
+	const std::string bad = what + ": bad address '" + s + "'";
+	if (s.find('/') != std::string::npos)
+		throw UsageError(bad + " (no prefix length: it is a /32 or a /128)");
+	if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
+		a.v6 = false;
+		const std::uint8_t b0 = a.bytes[0];
+		const bool bcast = a.bytes[0] == 255 && a.bytes[1] == 255 &&
+				   a.bytes[2] == 255 && a.bytes[3] == 255;
+		if (b0 == 0 || b0 == 127 || b0 >= 224 || bcast)
+			throw UsageError(bad + " (not a unicast address)");
+		return a;
+	}
+	if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) {
+		a.v6 = true;
+		static const std::uint8_t zero[16] = {};
+		static const std::uint8_t loop[16] = { 0, 0, 0, 0, 0, 0, 0, 0,
+						       0, 0, 0, 0, 0, 0, 0, 1 };
+		static const std::uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0,
+							 0, 0, 0, 0, 0xff, 0xff };
+		if (!std::memcmp(a.bytes.data(), zero, 16) ||
+		    !std::memcmp(a.bytes.data(), loop, 16) || a.bytes[0] == 0xff)
+			throw UsageError(bad + " (not a unicast address)");
+		if (!std::memcmp(a.bytes.data(), mapped, 12))
+			throw UsageError(bad + " (IPv4-mapped: give the IPv4 address)");
+		return a;
+	}
+	throw UsageError(bad + " (IPv4 or IPv6 expected)");
+}
+
+Policy parse_policy(const std::string &what, const std::string &s)
+{
+	if (s == "rr")
+		return Policy::rr;
+	if (s == "hash")
+		return Policy::hash;
+	throw UsageError(what + ": unknown policy '" + s + "' (rr, hash)");
+}
+
+namespace {
+
+// [dev DEV] at args[i]: DEV into o.dev. False if args[i] is not "dev".
+bool parse_dev(const std::string &what, const std::vector<std::string> &args,
+	       std::size_t &i, Options &o)
+{
+	if (i == args.size() || args[i] != "dev")
+		return false;
+	if (++i == args.size())
+		throw UsageError(what + ": dev needs a device name");
+	if (!o.dev.empty())
+		throw UsageError(what + ": dev given twice");
+	o.dev = args[i++];
+	return true;
+}
+
+} // namespace
 
 Options parse_args(const std::vector<std::string> &args)
 {
@@ -75,8 +139,42 @@ Options parse_args(const std::vector<std::string> &args)
 	switch (o.cmd) {
 	case Cmd::show:
 	case Cmd::nodes:
-		if (i < args.size())
+		if (!parse_dev(name, args, i, o) && i < args.size())
 			o.dev = args[i++];
+		break;
+	case Cmd::global_add:
+	case Cmd::global_del: {
+		if (i == args.size())
+			throw UsageError("global: add or del?");
+		const std::string op = args[i++];
+		if (op == "del")
+			o.cmd = Cmd::global_del;
+		else if (op != "add")
+			throw UsageError("global: unknown operation '" + op + "' (add, del)");
+		const std::string what = "global " + op;
+		bool have_addr = false;
+		while (i < args.size()) {
+			if (parse_dev(what, args, i, o))
+				continue;
+			if (have_addr)
+				throw UsageError(what + ": unexpected argument '" + args[i] + "'");
+			o.addr = parse_address(what, args[i++]);
+			have_addr = true;
+		}
+		if (!have_addr)
+			throw UsageError(what + ": which address?");
+		if (o.dev.empty())
+			throw UsageError(what + ": which device? (dev DEV)");
+		break;
+	}
+	case Cmd::policy:
+		if (i == args.size())
+			throw UsageError("policy: which one? (rr, hash)");
+		o.policy = parse_policy("policy", args[i++]);
+		parse_dev("policy", args, i, o);
+		break;
+	case Cmd::flows:
+		parse_dev("flows", args, i, o);
 		break;
 	case Cmd::set:
 		if (i == args.size())

@@ -35,6 +35,48 @@ void print(const Options &o, const std::vector<Record> &recs, bool one)
 	std::cout.flush();
 }
 
+void print_table(const Options &o, const std::vector<Record> &recs,
+		 const std::vector<Column> &cols)
+{
+	std::cout << (o.json ? render_json(recs) : render_table(recs, cols));
+	std::cout.flush();
+}
+
+// The adapter GLOBAL addresses go on: the device's global adapter if the
+// module names it, else the device given.
+std::uint32_t global_adapter(Client &nl, std::uint32_t ifindex)
+{
+	return nl.get_region(ifindex).global_ifindex.value_or(ifindex);
+}
+
+// Put the address on the global adapter (unless there already), then make
+// it GLOBAL; if that fails, take away what was added.
+void global_add(Client &nl, std::uint32_t ifindex, const Address &a)
+{
+	const std::uint32_t on = global_adapter(nl, ifindex);
+	Route rt;
+	const bool added = rt.add_address(on, a);
+	try {
+		nl.global(true, ifindex, a);
+	} catch (const NlError &) {
+		if (added) {
+			try {
+				rt.del_address(on, a);
+			} catch (const NlError &e) {
+				std::cerr << "shmnicctl: " << e.what() << "\n";
+			}
+		}
+		throw;
+	}
+}
+
+void global_del(Client &nl, std::uint32_t ifindex, const Address &a)
+{
+	const std::uint32_t on = global_adapter(nl, ifindex);
+	nl.global(false, ifindex, a);
+	Route().del_address(on, a);
+}
+
 int run(const Options &o)
 {
 	switch (o.cmd) {
@@ -63,10 +105,31 @@ int run(const Options &o)
 	case Cmd::set:
 		nl.set(ifindex, o.mtu, o.ring_depth);
 		break;
+	case Cmd::global_add:
+		global_add(nl, ifindex, o.addr);
+		break;
+	case Cmd::global_del:
+		global_del(nl, ifindex, o.addr);
+		break;
+	case Cmd::policy:
+		if (!ifindex)
+			ifindex = nl.get_region(0).ifindex;
+		nl.set(ifindex, std::nullopt, std::nullopt, o.policy);
+		break;
+	case Cmd::flows: {
+		std::vector<Record> recs;
+		for (const Flow &f : nl.get_flows(ifindex))
+			recs.push_back(to_record(f));
+		print_table(o, recs, flow_columns());
+		break;
+	}
 	case Cmd::monitor:
-		nl.monitor([&](const NodeEvent &e) {
+		nl.monitor([&](const Event &e) {
 			Record r = to_record(e);
-			std::cout << (o.json ? render_json(r) : render_text_line(r));
+			const bool flow = std::holds_alternative<FlowEvent>(e);
+			std::cout << (o.json ? render_json(r) :
+				      render_text_line(r, flow ? flow_columns() :
+								 std::vector<Column>{}));
 			std::cout.flush();
 			return true;
 		});

@@ -11,6 +11,22 @@
 
 namespace shmnicctl {
 
+// An IPv4 or IPv6 address, network byte order.
+struct Address {
+	bool v6 = false;
+	std::array<std::uint8_t, 16> bytes{};
+
+	std::size_t size() const { return v6 ? 16 : 4; }
+	bool operator==(const Address &) const = default;
+};
+
+std::string address_string(const Address &a);
+
+// How a gateway picks among several nodes listening on a port.
+enum class Policy { unknown, hash, rr };
+
+const char *policy_name(Policy p);
+
 struct Region {
 	std::uint32_t ifindex = 0;
 	std::string ifname;
@@ -26,6 +42,13 @@ struct Region {
 	std::uint32_t nets = 0;
 	std::uint32_t rx_depth = 0;
 	std::uint32_t mtu = 0;
+	// The global network: absent from an older module, or a device
+	// without one.
+	std::optional<std::uint32_t> global_ifindex;
+	std::optional<std::string> global_ifname;
+	std::optional<Policy> policy;
+	std::optional<std::uint32_t> flow_slots;
+	std::optional<std::vector<Address>> globals;
 };
 
 struct RingCounters {
@@ -59,14 +82,46 @@ struct NodeEvent {
 	std::uint32_t epoch = 0;
 };
 
+enum class FlowState { unknown, syn, established, closing, udp };
+enum class FlowReason { unknown, rst, timeout, node_down, evicted };
+
+const char *flow_state_name(FlowState s);
+const char *flow_reason_name(FlowReason r);
+std::string proto_name(std::uint8_t proto);
+
+// A gateway's flow entry: packets from saddr:sport to the global
+// daddr:dport go to node.
+struct Flow {
+	std::uint32_t ifindex = 0;
+	std::uint8_t proto = 0;		// IPPROTO_TCP, IPPROTO_UDP
+	Address saddr;			// the outside peer
+	std::uint16_t sport = 0;
+	Address daddr;			// the global address
+	std::uint16_t dport = 0;
+	std::uint32_t node = 0;		// serving it
+	std::uint32_t gateway = 0;	// that wrote it
+	FlowState state = FlowState::unknown;
+	std::optional<std::uint32_t> idle_ms;
+};
+
+struct FlowEvent {
+	bool added = true;		// FLOW_NEW, else FLOW_DEL
+	Flow flow;
+	std::optional<FlowReason> reason;	// FLOW_DEL
+};
+
+using Event = std::variant<NodeEvent, FlowEvent>;
+
 // The one form every output takes before it is rendered as text or JSON.
-enum class Unit { none, bytes };
+enum class Unit { none, bytes, millis };
 
 struct Record;
 
 struct Field {
 	std::string key;
-	std::variant<std::uint64_t, std::string, bool, std::vector<Record>> value;
+	std::variant<std::uint64_t, std::string, bool, std::vector<Record>,
+		     std::vector<std::string>>
+		value;
 	Unit unit = Unit::none;
 };
 

@@ -5,10 +5,13 @@
 #include <cstring>
 #include <linux/netlink.h>
 #include <linux/shmnic.h>
+#include <net/if.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <sys/socket.h>
+
+#include "message.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -17,11 +20,6 @@
 namespace shmnicctl {
 
 namespace {
-
-struct MsgDeleter {
-	void operator()(nl_msg *m) const { nlmsg_free(m); }
-};
-using Msg = std::unique_ptr<nl_msg, MsgDeleter>;
 
 struct CbDeleter {
 	void operator()(nl_cb *c) const { nl_cb_put(c); }
@@ -95,70 +93,6 @@ int on_valid(nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-std::uint32_t u32_or(nlattr *a, std::uint32_t dflt = 0)
-{
-	return a ? nla_get_u32(a) : dflt;
-}
-
-RingCounters parse_ring(nlattr *nest)
-{
-	nlattr *tb[SHMNIC_RING_A_MAX + 1] = {};
-	RingCounters c;
-	if (nla_parse_nested(tb, SHMNIC_RING_A_MAX, nest, nullptr))
-		return c;
-	if (tb[SHMNIC_RING_A_PACKETS])
-		c.packets = nla_get_u64(tb[SHMNIC_RING_A_PACKETS]);
-	if (tb[SHMNIC_RING_A_BYTES])
-		c.bytes = nla_get_u64(tb[SHMNIC_RING_A_BYTES]);
-	if (tb[SHMNIC_RING_A_DROPS])
-		c.drops = nla_get_u64(tb[SHMNIC_RING_A_DROPS]);
-	return c;
-}
-
-NodeState to_state(std::uint8_t s)
-{
-	switch (s) {
-	case SHMNIC_NODE_STATE_UP:
-		return NodeState::up;
-	case SHMNIC_NODE_STATE_DOWN:
-		return NodeState::down;
-	default:
-		return NodeState::absent;
-	}
-}
-
-std::optional<Node> parse_node(nlattr **tb)
-{
-	nlattr *nb[SHMNIC_NODE_A_MAX + 1] = {};
-	if (!tb[SHMNIC_A_NODE] ||
-	    nla_parse_nested(nb, SHMNIC_NODE_A_MAX, tb[SHMNIC_A_NODE], nullptr) ||
-	    !nb[SHMNIC_NODE_A_ID])
-		return std::nullopt;
-	Node n;
-	n.ifindex = u32_or(tb[SHMNIC_A_IFINDEX]);
-	n.id = nla_get_u32(nb[SHMNIC_NODE_A_ID]);
-	n.state = nb[SHMNIC_NODE_A_STATE] ? to_state(nla_get_u8(nb[SHMNIC_NODE_A_STATE])) :
-					    NodeState::absent;
-	n.self = nb[SHMNIC_NODE_A_SELF] != nullptr;
-	n.epoch = u32_or(nb[SHMNIC_NODE_A_EPOCH]);
-	if (nb[SHMNIC_NODE_A_MAC] && nla_len(nb[SHMNIC_NODE_A_MAC]) == 6) {
-		std::array<std::uint8_t, 6> mac;
-		std::memcpy(mac.data(), nla_data(nb[SHMNIC_NODE_A_MAC]), 6);
-		n.mac = mac;
-	}
-	if (nb[SHMNIC_NODE_A_MTU])
-		n.mtu = nla_get_u32(nb[SHMNIC_NODE_A_MTU]);
-	if (nb[SHMNIC_NODE_A_RX_DEPTH])
-		n.rx_depth = nla_get_u32(nb[SHMNIC_NODE_A_RX_DEPTH]);
-	if (nb[SHMNIC_NODE_A_HEARTBEAT])
-		n.heartbeat = nla_get_u64(nb[SHMNIC_NODE_A_HEARTBEAT]);
-	if (nb[SHMNIC_NODE_A_TX])
-		n.tx = parse_ring(nb[SHMNIC_NODE_A_TX]);
-	if (nb[SHMNIC_NODE_A_RX])
-		n.rx = parse_ring(nb[SHMNIC_NODE_A_RX]);
-	return n;
-}
-
 NlError nl_error(int err, const std::string &what)
 {
 	return NlError(err, what + ": " + nl_geterror(err));
@@ -171,16 +105,27 @@ void Client::SockDeleter::operator()(nl_sock *s) const
 	nl_socket_free(s);
 }
 
+namespace {
+
+// Connect @sock to @protocol, asking for extended acks without the
+// request echoed.
+void connect_socket(nl_sock *sock, int protocol, const char *what)
+{
+	if (!sock)
+		throw NlError(ENOMEM, "cannot allocate a netlink socket");
+	int err = nl_connect(sock, protocol);
+	if (err < 0)
+		throw nl_error(err, std::string("cannot open a ") + what + " socket");
+	int one = 1;
+	setsockopt(nl_socket_get_fd(sock), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(sock), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+}
+
+} // namespace
+
 Client::Client() : sock_(nl_socket_alloc())
 {
-	if (!sock_)
-		throw NlError(ENOMEM, "cannot allocate a netlink socket");
-	int err = genl_connect(sock_.get());
-	if (err < 0)
-		throw nl_error(err, "cannot open a generic netlink socket");
-	int one = 1;
-	setsockopt(nl_socket_get_fd(sock_.get()), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(nl_socket_get_fd(sock_.get()), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	connect_socket(sock_.get(), NETLINK_GENERIC, "generic netlink");
 	family_ = genl_ctrl_resolve(sock_.get(), SHMNIC_GENL_NAME);
 	if (family_ < 0)
 		throw NlError(ENOENT, "no generic netlink family \"" SHMNIC_GENL_NAME
@@ -218,49 +163,21 @@ void transact(nl_sock *sock, nl_msg *msg, Exchange &x)
 	}
 }
 
-Msg request(int family, std::uint8_t cmd, int flags, std::uint32_t ifindex)
-{
-	Msg msg(nlmsg_alloc());
-	if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
-				 flags | NLM_F_ACK, cmd, SHMNIC_GENL_VERSION))
-		throw NlError(ENOMEM, "cannot build the request");
-	if (ifindex && nla_put_u32(msg.get(), SHMNIC_A_IFINDEX, ifindex) < 0)
-		throw NlError(ENOMEM, "cannot build the request");
-	return msg;
-}
-
 } // namespace
 
 Region Client::get_region(std::uint32_t ifindex)
 {
-	Msg msg = request(family_, SHMNIC_CMD_GET_REGION, 0, ifindex);
+	Msg msg = genl_request(family_, SHMNIC_CMD_GET_REGION, 0, ifindex);
 	Region r;
 	Exchange x;
-	x.on_msg = [&](nlattr **tb) {
-		r.ifindex = u32_or(tb[SHMNIC_A_IFINDEX]);
-		if (tb[SHMNIC_A_IFNAME])
-			r.ifname = nla_get_string(tb[SHMNIC_A_IFNAME]);
-		r.node_id = u32_or(tb[SHMNIC_A_NODE_ID]);
-		r.epoch = u32_or(tb[SHMNIC_A_EPOCH]);
-		r.layout_version = u32_or(tb[SHMNIC_A_LAYOUT_VERSION]);
-		if (tb[SHMNIC_A_REGION_SIZE])
-			r.region_size = nla_get_u64(tb[SHMNIC_A_REGION_SIZE]);
-		r.max_nodes = u32_or(tb[SHMNIC_A_MAX_NODES]);
-		r.ring_slots = u32_or(tb[SHMNIC_A_RING_SLOTS]);
-		r.buf_size = u32_or(tb[SHMNIC_A_BUF_SIZE]);
-		r.bcast_slots = u32_or(tb[SHMNIC_A_BCAST_SLOTS]);
-		r.mcast_rings = u32_or(tb[SHMNIC_A_MCAST_RINGS]);
-		r.nets = u32_or(tb[SHMNIC_A_NETS]);
-		r.rx_depth = u32_or(tb[SHMNIC_A_RX_DEPTH]);
-		r.mtu = u32_or(tb[SHMNIC_A_MTU]);
-	};
+	x.on_msg = [&](nlattr **tb) { r = parse_region(tb); };
 	transact(sock_.get(), msg.get(), x);
 	return r;
 }
 
 std::vector<Node> Client::get_nodes(std::uint32_t ifindex)
 {
-	Msg msg = request(family_, SHMNIC_CMD_GET_NODES, NLM_F_DUMP, ifindex);
+	Msg msg = genl_request(family_, SHMNIC_CMD_GET_NODES, NLM_F_DUMP, ifindex);
 	std::vector<Node> nodes;
 	Exchange x;
 	x.on_msg = [&](nlattr **tb) {
@@ -272,36 +189,47 @@ std::vector<Node> Client::get_nodes(std::uint32_t ifindex)
 }
 
 void Client::set(std::uint32_t ifindex, std::optional<std::uint32_t> mtu,
-		 std::optional<std::uint32_t> ring_depth)
+		 std::optional<std::uint32_t> ring_depth, std::optional<Policy> policy)
 {
-	Msg msg = request(family_, SHMNIC_CMD_SET, 0, ifindex);
-	if ((mtu && nla_put_u32(msg.get(), SHMNIC_A_MTU, *mtu) < 0) ||
-	    (ring_depth && nla_put_u32(msg.get(), SHMNIC_A_RX_DEPTH, *ring_depth) < 0))
-		throw NlError(ENOMEM, "cannot build the request");
+	Msg msg = set_request(family_, ifindex, mtu, ring_depth, policy);
 	Exchange x;
 	transact(sock_.get(), msg.get(), x);
+}
+
+void Client::global(bool add, std::uint32_t ifindex, const Address &a)
+{
+	Msg msg = global_request(family_, add, ifindex, a);
+	Exchange x;
+	transact(sock_.get(), msg.get(), x);
+}
+
+std::vector<Flow> Client::get_flows(std::uint32_t ifindex)
+{
+	Msg msg = genl_request(family_, SHMNIC_CMD_GET_FLOWS, NLM_F_DUMP, ifindex);
+	std::vector<Flow> flows;
+	Exchange x;
+	x.on_msg = [&](nlattr **tb) {
+		if (auto f = parse_flow(tb))
+			flows.push_back(*f);
+	};
+	transact(sock_.get(), msg.get(), x);
+	return flows;
 }
 
 namespace {
 
 struct MonitorCtx {
-	const std::function<bool(const NodeEvent &)> *fn;
+	const std::function<bool(const Event &)> *fn;
 	bool stop = false;
 };
 
 int on_event(nl_msg *msg, void *arg)
 {
 	auto *ctx = static_cast<MonitorCtx *>(arg);
-	nlattr *tb[SHMNIC_A_MAX + 1] = {};
-	genlmsghdr *g = static_cast<genlmsghdr *>(nlmsg_data(nlmsg_hdr(msg)));
-	if (g->cmd != SHMNIC_CMD_NODE_EVENT ||
-	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, SHMNIC_A_MAX, nullptr))
+	auto e = parse_event(nlmsg_hdr(msg));
+	if (!e)
 		return NL_OK;
-	auto n = parse_node(tb);
-	if (!n)
-		return NL_OK;
-	NodeEvent e{ n->ifindex, n->id, n->state, n->epoch };
-	if (!(*ctx->fn)(e)) {
+	if (!(*ctx->fn)(*e)) {
 		ctx->stop = true;
 		return NL_STOP;
 	}
@@ -315,7 +243,7 @@ int no_seq_check(nl_msg *, void *)
 
 } // namespace
 
-void Client::monitor(const std::function<bool(const NodeEvent &)> &fn)
+void Client::monitor(const std::function<bool(const Event &)> &fn)
 {
 	int grp = genl_ctrl_resolve_grp(sock_.get(), SHMNIC_GENL_NAME, SHMNIC_GENL_MCGRP_EVENTS);
 	if (grp < 0)
@@ -335,6 +263,58 @@ void Client::monitor(const std::function<bool(const NodeEvent &)> &fn)
 		if (err < 0 && err != -NLE_INTR)
 			throw nl_error(err, "cannot read events");
 	}
+}
+
+void Route::SockDeleter::operator()(nl_sock *s) const
+{
+	nl_socket_free(s);
+}
+
+Route::Route() : sock_(nl_socket_alloc())
+{
+	connect_socket(sock_.get(), NETLINK_ROUTE, "rtnetlink");
+}
+
+Route::~Route() = default;
+
+namespace {
+
+// "198.51.100.1/32 on shmg0"
+std::string addr_on(std::uint32_t ifindex, const Address &a)
+{
+	char name[IF_NAMESIZE] = {};
+	std::string dev = if_indextoname(ifindex, name) ? name : "ifindex " + std::to_string(ifindex);
+	return address_string(a) + "/" + std::to_string(a.size() * 8) + " on " + dev;
+}
+
+} // namespace
+
+bool Route::add_address(std::uint32_t ifindex, const Address &a)
+{
+	Msg msg = addr_request(true, ifindex, a);
+	Exchange x;
+	try {
+		transact(sock_.get(), msg.get(), x);
+	} catch (const NlError &e) {
+		if (e.err == EEXIST)
+			return false;
+		throw NlError(e.err, "cannot put " + addr_on(ifindex, a) + ": " + e.what());
+	}
+	return true;
+}
+
+bool Route::del_address(std::uint32_t ifindex, const Address &a)
+{
+	Msg msg = addr_request(false, ifindex, a);
+	Exchange x;
+	try {
+		transact(sock_.get(), msg.get(), x);
+	} catch (const NlError &e) {
+		if (e.err == EADDRNOTAVAIL)
+			return false;
+		throw NlError(e.err, "cannot remove " + addr_on(ifindex, a) + ": " + e.what());
+	}
+	return true;
 }
 
 } // namespace shmnicctl

@@ -31,11 +31,16 @@ public:
 	Client &operator=(const Client &) = delete;
 
 	Region get_region(std::uint32_t ifindex);	// 0: the first device
-	std::vector<Node> get_nodes(std::uint32_t ifindex);
+	std::vector<Node> get_nodes(std::uint32_t ifindex);	// 0: every device
 	void set(std::uint32_t ifindex, std::optional<std::uint32_t> mtu,
-		 std::optional<std::uint32_t> ring_depth);
-	// Calls @fn for each node event until it returns false or an error.
-	void monitor(const std::function<bool(const NodeEvent &)> &fn);
+		 std::optional<std::uint32_t> ring_depth,
+		 std::optional<Policy> policy = std::nullopt);
+	// SHMNIC_CMD_GLOBAL_ADD or _DEL.
+	void global(bool add, std::uint32_t ifindex, const Address &a);
+	std::vector<Flow> get_flows(std::uint32_t ifindex);	// 0: every device
+	// Calls @fn for each node or flow event until it returns false or an
+	// error.
+	void monitor(const std::function<bool(const Event &)> &fn);
 
 private:
 	struct SockDeleter {
@@ -43,6 +48,27 @@ private:
 	};
 	std::unique_ptr<nl_sock, SockDeleter> sock_;
 	int family_ = 0;
+};
+
+// rtnetlink, for the GLOBAL addresses on the global adapter: a /32 or a
+// /128 (IPv6 without duplicate address detection).
+class Route {
+public:
+	Route();
+	~Route();
+	Route(const Route &) = delete;
+	Route &operator=(const Route &) = delete;
+
+	// False if the address was there already.
+	bool add_address(std::uint32_t ifindex, const Address &a);
+	// False if it was not there.
+	bool del_address(std::uint32_t ifindex, const Address &a);
+
+private:
+	struct SockDeleter {
+		void operator()(nl_sock *s) const;
+	};
+	std::unique_ptr<nl_sock, SockDeleter> sock_;
 };
 
 } // namespace shmnicctl

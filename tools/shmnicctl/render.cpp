@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "render.h"
 
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cctype>
 #include <cstdio>
 #include <type_traits>
 
@@ -17,6 +20,101 @@ const char *state_name(NodeState s)
 		break;
 	}
 	return "absent";
+}
+
+const char *policy_name(Policy p)
+{
+	switch (p) {
+	case Policy::hash:
+		return "hash";
+	case Policy::rr:
+		return "rr";
+	case Policy::unknown:
+		break;
+	}
+	return "unknown";
+}
+
+const char *flow_state_name(FlowState s)
+{
+	switch (s) {
+	case FlowState::syn:
+		return "syn";
+	case FlowState::established:
+		return "established";
+	case FlowState::closing:
+		return "closing";
+	case FlowState::udp:
+		return "udp";
+	case FlowState::unknown:
+		break;
+	}
+	return "unknown";
+}
+
+const char *flow_reason_name(FlowReason r)
+{
+	switch (r) {
+	case FlowReason::rst:
+		return "rst";
+	case FlowReason::timeout:
+		return "timeout";
+	case FlowReason::node_down:
+		return "node_down";
+	case FlowReason::evicted:
+		return "evicted";
+	case FlowReason::unknown:
+		break;
+	}
+	return "unknown";
+}
+
+std::string proto_name(std::uint8_t proto)
+{
+	switch (proto) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	default:
+		return std::to_string(proto);
+	}
+}
+
+std::string address_string(const Address &a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	if (!inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.bytes.data(), buf, sizeof(buf)))
+		return "?";
+	return buf;
+}
+
+std::string endpoint_string(const std::string &addr, std::uint64_t port)
+{
+	if (addr.find(':') != std::string::npos)
+		return "[" + addr + "]:" + std::to_string(port);
+	return addr + ":" + std::to_string(port);
+}
+
+std::string human_millis(std::uint64_t ms)
+{
+	char buf[48];
+	const std::uint64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+	if (ms < 1000)
+		std::snprintf(buf, sizeof(buf), "%llums", static_cast<unsigned long long>(ms));
+	else if (s < 60)
+		std::snprintf(buf, sizeof(buf), "%llu.%llus", static_cast<unsigned long long>(s),
+			      static_cast<unsigned long long>(ms % 1000 / 100));
+	else if (m < 60)
+		std::snprintf(buf, sizeof(buf), "%llum%02llus", static_cast<unsigned long long>(m),
+			      static_cast<unsigned long long>(s % 60));
+	else if (h < 24)
+		std::snprintf(buf, sizeof(buf), "%lluh%02llum", static_cast<unsigned long long>(h),
+			      static_cast<unsigned long long>(m % 60));
+	else
+		std::snprintf(buf, sizeof(buf), "%llud%02lluh", static_cast<unsigned long long>(d),
+			      static_cast<unsigned long long>(h % 24));
+	return buf;
 }
 
 std::string human_bytes(std::uint64_t v)
@@ -65,7 +163,7 @@ Record ring_record(const RingCounters &c)
 
 Record to_record(const Region &r)
 {
-	return Record{ {
+	Record rec{ {
 		str("dev", r.ifname),
 		num("ifindex", r.ifindex),
 		num("node_id", r.node_id),
@@ -81,6 +179,21 @@ Record to_record(const Region &r)
 		num("bcast_slots", r.bcast_slots),
 		num("mcast_rings", r.mcast_rings),
 	} };
+	if (r.global_ifname)
+		rec.fields.push_back(str("global_dev", *r.global_ifname));
+	if (r.global_ifindex)
+		rec.fields.push_back(num("global_ifindex", *r.global_ifindex));
+	if (r.policy)
+		rec.fields.push_back(str("policy", policy_name(*r.policy)));
+	if (r.flow_slots)
+		rec.fields.push_back(num("flow_slots", *r.flow_slots));
+	if (r.globals) {
+		std::vector<std::string> addrs;
+		for (const Address &a : *r.globals)
+			addrs.push_back(address_string(a));
+		rec.fields.push_back(Field{ "globals", std::move(addrs), Unit::none });
+	}
+	return rec;
 }
 
 Record to_record(const Node &n)
@@ -117,6 +230,52 @@ Record to_record(const NodeEvent &e)
 	} };
 }
 
+Record to_record(const Flow &f)
+{
+	Record rec{ {
+		num("ifindex", f.ifindex),
+		str("proto", proto_name(f.proto)),
+		str("saddr", address_string(f.saddr)),
+		num("sport", f.sport),
+		str("daddr", address_string(f.daddr)),
+		num("dport", f.dport),
+		num("node", f.node),
+		num("gateway", f.gateway),
+		str("state", flow_state_name(f.state)),
+	} };
+	if (f.idle_ms)
+		rec.fields.push_back(num("idle_ms", *f.idle_ms, Unit::millis));
+	return rec;
+}
+
+Record to_record(const FlowEvent &e)
+{
+	Record rec = to_record(e.flow);
+	rec.fields.insert(rec.fields.begin(), str("flow", e.added ? "new" : "del"));
+	if (e.reason)
+		rec.fields.push_back(str("reason", flow_reason_name(*e.reason)));
+	return rec;
+}
+
+Record to_record(const Event &e)
+{
+	return std::visit([](const auto &v) { return to_record(v); }, e);
+}
+
+const std::vector<Column> &flow_columns()
+{
+	static const std::vector<Column> cols = {
+		{ "proto", { "proto" } },
+		{ "peer", { "saddr", "sport" } },
+		{ "global", { "daddr", "dport" } },
+		{ "node", { "node" } },
+		{ "gateway", { "gateway" } },
+		{ "state", { "state" } },
+		{ "idle", { "idle_ms" } },
+	};
+	return cols;
+}
+
 namespace {
 
 std::string text_value(const Field &f)
@@ -124,10 +283,20 @@ std::string text_value(const Field &f)
 	return std::visit(
 		[&](const auto &v) -> std::string {
 			using T = std::decay_t<decltype(v)>;
-			if constexpr (std::is_same_v<T, std::uint64_t>)
-				return f.unit == Unit::bytes ? human_bytes(v) : std::to_string(v);
-			else if constexpr (std::is_same_v<T, std::string>)
+			if constexpr (std::is_same_v<T, std::uint64_t>) {
+				if (f.unit == Unit::bytes)
+					return human_bytes(v);
+				if (f.unit == Unit::millis)
+					return human_millis(v);
+				return std::to_string(v);
+			} else if constexpr (std::is_same_v<T, std::string>)
 				return v;
+			else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+				std::string s;
+				for (const std::string &e : v)
+					s += (s.empty() ? "" : ", ") + e;
+				return v.empty() ? "none" : s;
+			}
 			else if constexpr (std::is_same_v<T, bool>)
 				return v ? "yes" : "no";
 			else {
@@ -183,7 +352,15 @@ void json_record(std::string &out, const Record &rec)
 					json_string(out, v);
 				else if constexpr (std::is_same_v<T, bool>)
 					out += v ? "true" : "false";
-				else if (v.size() == 1)
+				else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+					out += '[';
+					for (std::size_t i = 0; i < v.size(); i++) {
+						if (i)
+							out += ',';
+						json_string(out, v[i]);
+					}
+					out += ']';
+				} else if (v.size() == 1)
 					json_record(out, v.front());
 				else {
 					out += '[';
@@ -217,10 +394,95 @@ std::string render_text(const std::vector<Record> &recs)
 	return out;
 }
 
-std::string render_text_line(const Record &rec)
+namespace {
+
+const Field *find_field(const Record &rec, const std::string &key)
 {
-	Field all{ "", std::vector<Record>{ rec } };
-	return text_value(all) + "\n";
+	for (const Field &f : rec.fields)
+		if (f.key == key)
+			return &f;
+	return nullptr;
+}
+
+// The text of @col for @rec; nullopt if a field it shows is missing.
+std::optional<std::string> cell(const Record &rec, const Column &col)
+{
+	std::vector<const Field *> fs;
+	for (const std::string &k : col.keys) {
+		const Field *f = find_field(rec, k);
+		if (!f)
+			return std::nullopt;
+		fs.push_back(f);
+	}
+	if (fs.size() == 2 && std::holds_alternative<std::uint64_t>(fs[1]->value))
+		return endpoint_string(text_value(*fs[0]), std::get<std::uint64_t>(fs[1]->value));
+	std::string s;
+	for (const Field *f : fs)
+		s += (s.empty() ? "" : " ") + text_value(*f);
+	return s;
+}
+
+} // namespace
+
+std::string render_text_line(const Record &rec, const std::vector<Column> &cols)
+{
+	std::string out;
+	std::vector<std::string> done;
+	for (const Field &f : rec.fields) {
+		if (std::find(done.begin(), done.end(), f.key) != done.end())
+			continue;
+		std::string label = f.key, value;
+		const Column *col = nullptr;
+		for (const Column &c : cols)
+			if (!c.keys.empty() && c.keys.front() == f.key)
+				col = &c;
+		std::optional<std::string> v;
+		if (col && (v = cell(rec, *col))) {
+			label = col->header;
+			value = *v;
+			done.insert(done.end(), col->keys.begin(), col->keys.end());
+		} else {
+			value = text_value(f);
+		}
+		if (!out.empty())
+			out += ", ";
+		out += label + " " + value;
+	}
+	return out + "\n";
+}
+
+std::string render_table(const std::vector<Record> &recs, const std::vector<Column> &cols)
+{
+	std::vector<std::vector<std::string>> rows;
+	std::vector<std::string> head;
+	for (const Column &c : cols) {
+		std::string h = c.header;
+		for (char &ch : h)
+			ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+		head.push_back(h);
+	}
+	rows.push_back(head);
+	for (const Record &r : recs) {
+		std::vector<std::string> row;
+		for (const Column &c : cols)
+			row.push_back(cell(r, c).value_or("-"));
+		rows.push_back(row);
+	}
+	std::vector<std::size_t> width(cols.size(), 0);
+	for (const auto &row : rows)
+		for (std::size_t i = 0; i < row.size(); i++)
+			width[i] = std::max(width[i], row[i].size());
+	std::string out;
+	for (const auto &row : rows) {
+		std::string line;
+		for (std::size_t i = 0; i < row.size(); i++) {
+			line += row[i];
+			if (i + 1 < row.size())
+				line += std::string(width[i] - row[i].size() + 2, ' ');
+		}
+		out += line + "\n";
+	}
+	return out;
 }
 
 std::string render_json(const Record &rec)

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+// flowbench command line: parsed into one options struct per subcommand.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace flowbench {
+
+inline constexpr std::uint16_t kDefaultPort = 7007;
+
+struct UsageError : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+struct HelpRequest {};
+
+struct ServeOptions {
+	std::uint16_t port = kDefaultPort;
+	std::string bind;  // empty: "::" (dual-stack), else 0.0.0.0 without IPv6
+	std::string name;  // empty: the host name
+	bool udp = false;  // also serve UDP on the same port
+};
+
+struct ConnectOptions {
+	std::string addr;
+	std::uint16_t port = 0;
+	std::uint64_t conns = 100;
+	unsigned parallel = 1;
+	std::size_t size = 64;
+	int timeout_ms = 5000;  // per connection, connect to last byte
+	bool json = false;
+};
+
+struct RrOptions {
+	std::string addr;
+	std::uint16_t port = 0;
+	std::uint64_t requests = 1000;
+	std::size_t size = 64;
+	int timeout_ms = 5000;  // connect, and each round trip
+	bool json = false;
+};
+
+struct UdpOptions {
+	std::string addr;
+	std::uint16_t port = 0;
+	unsigned flows = 16;
+	unsigned packets = 10;
+	std::size_t size = 64;
+	int timeout_ms = 1000;  // wait for answers, per round
+	unsigned retries = 3;   // rounds resending what was not answered
+	bool json = false;
+};
+
+using Command = std::variant<HelpRequest, ServeOptions, ConnectOptions, RrOptions, UdpOptions>;
+
+// args excludes argv[0]. Throws UsageError.
+Command parse_command_line(std::span<const std::string_view> args);
+
+std::string usage_text();
+
+}  // namespace flowbench

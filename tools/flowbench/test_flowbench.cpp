@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+// Unit tests of flowbench's framing, option parsing and summaries.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "proto.h"
+#include "report.h"
+
+using namespace flowbench;
+
+namespace {
+
+Command parse(std::vector<std::string_view> v) { return parse_command_line(v); }
+
+std::string frame_body(const std::string &frame)
+{
+	FrameDecoder d(kMaxFrame);
+	d.feed(frame);
+	std::string body;
+	EXPECT_EQ(d.next(body), FrameDecoder::Status::frame);
+	return body;
+}
+
+}  // namespace
+
+TEST(Frame, HeaderIsBigEndianLength)
+{
+	auto f = encode_frame(std::string(258, 'x'));
+	ASSERT_EQ(f.size(), 4u + 258u);
+	EXPECT_EQ(f.substr(0, 4), std::string("\0\0\x01\x02", 4));
+	EXPECT_EQ(encode_frame(""), std::string(4, '\0'));
+}
+
+TEST(Frame, DecoderByteByByteAndBackToBack)
+{
+	std::string payload("a\0b\nc", 5);
+	std::string stream = encode_frame(payload) + encode_frame("") + encode_frame("second");
+	FrameDecoder d(100);
+	std::vector<std::string> got;
+	std::string body;
+	for (char c : stream) {
+		d.feed(std::string_view(&c, 1));
+		while (d.next(body) == FrameDecoder::Status::frame)
+			got.push_back(body);
+	}
+	ASSERT_EQ(got.size(), 3u);
+	EXPECT_EQ(got[0], payload);
+	EXPECT_EQ(got[1], "");
+	EXPECT_EQ(got[2], "second");
+	EXPECT_EQ(d.pending(), 0u);
+}
+
+TEST(Frame, PartialHeaderAndBodyNeedMore)
+{
+	FrameDecoder d(100);
+	std::string body;
+	auto f = encode_frame("hello");
+	d.feed(f.substr(0, 3));
+	EXPECT_EQ(d.next(body), FrameDecoder::Status::need_more);
+	d.feed(f.substr(3, 4));
+	EXPECT_EQ(d.next(body), FrameDecoder::Status::need_more);
+	d.feed(f.substr(7));
+	EXPECT_EQ(d.next(body), FrameDecoder::Status::frame);
+	EXPECT_EQ(body, "hello");
+}
+
+TEST(Frame, TooLargeIsStickyAndLimitInclusive)
+{
+	FrameDecoder ok(5);
+	std::string body;
+	ok.feed(encode_frame("12345"));
+	EXPECT_EQ(ok.next(body), FrameDecoder::Status::frame);
+
+	FrameDecoder d(5);
+	d.feed(encode_frame("123456"));
+	EXPECT_EQ(d.next(body), FrameDecoder::Status::too_large);
+	d.feed(encode_frame("1"));
+	EXPECT_EQ(d.next(body), FrameDecoder::Status::too_large);
+}
+
+TEST(Frame, LargeStreamCompacts)
+{
+	FrameDecoder d(kMaxFrame);
+	std::string body, big(70000, 'z');
+	for (int i = 0; i < 20; i++) {
+		d.feed(encode_frame(big + std::to_string(i)));
+		ASSERT_EQ(d.next(body), FrameDecoder::Status::frame);
+		EXPECT_EQ(body, big + std::to_string(i));
+	}
+	EXPECT_EQ(d.pending(), 0u);
+}
+
+TEST(Reply, ResponseRoundTrip)
+{
+	std::string payload("x\ny\0z", 5);
+	auto r = parse_reply(frame_body(encode_response("node1", payload)));
+	ASSERT_TRUE(r);
+	EXPECT_EQ(r->name, "node1");
+	EXPECT_EQ(r->payload, payload);  // the payload's own "\n" is kept
+}
+
+TEST(Reply, UdpAnswerAndBadReplies)
+{
+	auto r = parse_reply(encode_udp_answer("n", ""));
+	ASSERT_TRUE(r);
+	EXPECT_EQ(r->name, "n");
+	EXPECT_EQ(r->payload, "");
+	EXPECT_FALSE(parse_reply("no newline"));
+	EXPECT_FALSE(parse_reply("\npayload"));  // empty name
+	EXPECT_FALSE(parse_reply(std::string("a\0b\npayload", 11)));
+	EXPECT_FALSE(parse_reply(std::string(256, 'n') + "\n"));
+	EXPECT_TRUE(parse_reply(std::string(255, 'n') + "\n"));
+}
+
+TEST(Probe, RoundTripAndDamage)
+{
+	auto p = encode_probe(7, 12345, 100);
+	ASSERT_EQ(p.size(), 100u);
+	auto d = decode_probe(p);
+	ASSERT_TRUE(d);
+	EXPECT_EQ(d->flow, 7u);
+	EXPECT_EQ(d->seq, 12345u);
+	for (std::size_t i : {0ul, 5ul, 9ul, 13ul, 16ul, 99ul}) {
+		auto bad = p;
+		bad[i] = static_cast<char>(bad[i] ^ 1);
+		EXPECT_FALSE(decode_probe(bad)) << "byte " << i;
+	}
+	EXPECT_FALSE(decode_probe(p.substr(0, 99)));  // truncated
+	EXPECT_EQ(encode_probe(1, 2, 3).size(), kProbeHeader);
+	EXPECT_TRUE(decode_probe(encode_probe(1, 2, 0)));
+}
+
+TEST(Cli, ServeDefaultsAndOptions)
+{
+	auto s = std::get<ServeOptions>(parse({"serve"}));
+	EXPECT_EQ(s.port, kDefaultPort);
+	EXPECT_EQ(s.bind, "");
+	EXPECT_FALSE(s.udp);
+	s = std::get<ServeOptions>(parse({"serve", "--port", "80", "--bind", "::", "--name", "node1", "--udp"}));
+	EXPECT_EQ(s.port, 80);
+	EXPECT_EQ(s.bind, "::");
+	EXPECT_EQ(s.name, "node1");
+	EXPECT_TRUE(s.udp);
+}
+
+TEST(Cli, ConnectRrUdp)
+{
+	auto c = std::get<ConnectOptions>(
+		parse({"connect", "10.99.0.1", "80", "--conns", "200", "--parallel", "8", "--size", "100", "-j"}));
+	EXPECT_EQ(c.addr, "10.99.0.1");
+	EXPECT_EQ(c.port, 80);
+	EXPECT_EQ(c.conns, 200u);
+	EXPECT_EQ(c.parallel, 8u);
+	EXPECT_EQ(c.size, 100u);
+	EXPECT_TRUE(c.json);
+	// options may come first; parallel is capped by conns
+	c = std::get<ConnectOptions>(parse({"connect", "--parallel", "8", "--conns", "3", "::1", "7"}));
+	EXPECT_EQ(c.addr, "::1");
+	EXPECT_EQ(c.parallel, 3u);
+	auto r = std::get<RrOptions>(parse({"rr", "h", "1", "--requests", "2000", "--timeout-ms", "50"}));
+	EXPECT_EQ(r.requests, 2000u);
+	EXPECT_EQ(r.timeout_ms, 50);
+	EXPECT_FALSE(r.json);
+	auto u = std::get<UdpOptions>(parse({"udp", "h", "1", "--flows", "4", "--packets", "9", "--retries", "0"}));
+	EXPECT_EQ(u.flows, 4u);
+	EXPECT_EQ(u.packets, 9u);
+	EXPECT_EQ(u.retries, 0u);
+	EXPECT_EQ(u.size, 64u);
+	u = std::get<UdpOptions>(parse({"udp", "h", "1", "--size", "1"}));
+	EXPECT_EQ(u.size, kProbeHeader);
+	EXPECT_TRUE(std::holds_alternative<HelpRequest>(parse({"--help"})));
+}
+
+TEST(Cli, Errors)
+{
+	using V = std::vector<std::string_view>;
+	for (const V &bad : {V{}, V{"bogus"}, V{"serve", "--port"}, V{"serve", "--port", "0"},
+			     V{"serve", "--port", "65536"}, V{"serve", "--name", ""}, V{"serve", "x"},
+			     V{"connect", "h"}, V{"connect", "h", "1", "2"}, V{"connect", "h", "1", "--conns", "0"},
+			     V{"connect", "h", "1", "--conns", "12x"}, V{"connect", "h", "1", "--requests", "3"},
+			     V{"rr", "h", "1", "--flows", "2"}, V{"udp", "h", "1", "--size", "65500"},
+			     V{"connect", "h", "1", "--size", "2000000"}, V{"rr", "h", "-5"}})
+		EXPECT_THROW(parse_command_line(bad), UsageError) << (bad.empty() ? "" : bad[0]);
+}
+
+TEST(Report, Percentiles)
+{
+	std::vector<double> v;
+	for (int i = 100; i >= 1; i--)
+		v.push_back(i);
+	EXPECT_EQ(percentile(v, 50), 50);
+	EXPECT_EQ(percentile(v, 99), 99);
+	EXPECT_EQ(percentile(v, 100), 100);
+	EXPECT_EQ(percentile(v, 0), 1);
+	EXPECT_EQ(percentile({}, 50), 0);
+	EXPECT_EQ(percentile({7}, 99), 7);
+	auto st = latency_stats({4, 1, 3, 2});
+	EXPECT_EQ(st.min, 1);
+	EXPECT_EQ(st.max, 4);
+	EXPECT_EQ(st.median, 2);
+	EXPECT_EQ(st.p99, 4);
+	EXPECT_DOUBLE_EQ(st.mean, 2.5);
+}
+
+TEST(Report, JsonEscape)
+{
+	EXPECT_EQ(json_escape("a\"b\\c\nd\x01"), "a\\\"b\\\\c\\nd\\u0001");
+	EXPECT_EQ(json_escape("n\xc3\xa9"), "n\xc3\xa9");
+}
+
+TEST(Report, ConnectVerdictAndJson)
+{
+	ConnectSummary s;
+	s.addr = "10.99.0.1";
+	s.port = 80;
+	s.conns = 4;
+	s.parallel = 2;
+	s.size = 64;
+	s.ok = 4;
+	s.servers = {{"node1", 3}, {"node2", 1}};
+	s.elapsed_s = 2;
+	EXPECT_TRUE(s.passed());
+	EXPECT_DOUBLE_EQ(s.conns_per_s(), 2);
+	auto j = connect_json(s);
+	EXPECT_NE(j.find("\"servers\":{\"node1\":3,\"node2\":1}"), std::string::npos) << j;
+	EXPECT_NE(j.find("\"conns_per_s\":2.000"), std::string::npos) << j;
+	EXPECT_NE(j.find("\"passed\":true"), std::string::npos) << j;
+	EXPECT_NE(connect_text(s).find("  node1: 3 connections\n"), std::string::npos);
+	s.ok = 3;
+	s.failures.add(Failure::corrupt);
+	EXPECT_FALSE(s.passed());
+	EXPECT_EQ(s.failures.total(), 1u);
+	EXPECT_NE(connect_json(s).find("\"corrupt\":1"), std::string::npos);
+	EXPECT_NE(connect_json(s).find("\"passed\":false"), std::string::npos);
+}
+
+TEST(Report, RrNeedsExactlyOneServer)
+{
+	RrSummary s;
+	s.requests = 2;
+	s.latencies_us = {10, 20};
+	s.servers = {{"node1", 2}};
+	s.elapsed_s = 0.5;
+	EXPECT_TRUE(s.passed());
+	EXPECT_DOUBLE_EQ(s.requests_per_s(), 4);
+	s.servers = {{"node1", 1}, {"node2", 1}};
+	EXPECT_FALSE(s.passed());
+	EXPECT_NE(rr_text(s).find("2 server names on one connection"), std::string::npos);
+	s.servers = {{"node1", 1}};
+	s.latencies_us = {10};
+	EXPECT_FALSE(s.passed());  // one request short
+	s.latencies_us = {10, 20};
+	s.error = "timeout";
+	EXPECT_FALSE(s.passed());
+	EXPECT_NE(rr_json(s).find("\"latency_us\":{\"min\":10.0,\"median\":10.0,\"p99\":20.0"), std::string::npos)
+		<< rr_json(s);
+}
+
+TEST(Report, UdpTrackerStickinessLossAndCorruption)
+{
+	UdpTracker t(2, 3);
+	for (unsigned f = 0; f < 2; f++)
+		for (unsigned i = 0; i < 3; i++)
+			t.sent(f, false);
+	EXPECT_EQ(t.missing(0).size(), 3u);
+	EXPECT_TRUE(t.answer(0, encode_udp_answer("node1", encode_probe(0, 0, 64))));
+	EXPECT_TRUE(t.answer(0, encode_udp_answer("node1", encode_probe(0, 2, 64))));
+	EXPECT_TRUE(t.answer(0, encode_udp_answer("node1", encode_probe(0, 2, 64))));  // duplicate
+	EXPECT_EQ(t.missing(0), std::vector<std::uint32_t>{1});
+	// a probe of flow 0 on flow 1's socket, a damaged one, a bad seq
+	EXPECT_FALSE(t.answer(1, encode_udp_answer("node2", encode_probe(0, 1, 64))));
+	auto bad = encode_udp_answer("node2", encode_probe(1, 0, 64));
+	bad.back() = static_cast<char>(bad.back() ^ 0x40);
+	EXPECT_FALSE(t.answer(1, bad));
+	EXPECT_FALSE(t.answer(1, encode_udp_answer("node2", encode_probe(1, 3, 64))));
+	EXPECT_FALSE(t.answer(1, "garbage"));
+	EXPECT_EQ(t.corrupt(), 4u);
+	for (unsigned i = 0; i < 3; i++)
+		EXPECT_TRUE(t.answer(1, encode_udp_answer(i == 2 ? "node3" : "node2", encode_probe(1, i, 64))));
+	t.sent(0, true);
+	EXPECT_TRUE(t.answer(0, encode_udp_answer("node1", encode_probe(0, 1, 64))));
+	EXPECT_TRUE(t.complete());
+	EXPECT_EQ(udp_lost(t), 0u);
+	EXPECT_EQ(t.retransmits(), 1u);
+	EXPECT_EQ(t.datagrams_sent(), 7u);
+	EXPECT_EQ(t.flows()[0].duplicates, 1u);
+	EXPECT_EQ(non_sticky_flows(t), 1u);
+	auto servers = udp_servers(t);
+	EXPECT_EQ(servers["node1"], 1u);
+	EXPECT_EQ(servers["node2"], 1u);
+	EXPECT_EQ(servers["node3"], 1u);
+	UdpSummary s;
+	EXPECT_FALSE(udp_passed(s, t));  // corrupt and not sticky
+	auto j = udp_json(s, t);
+	EXPECT_NE(j.find("\"non_sticky_flows\":1"), std::string::npos) << j;
+	EXPECT_NE(j.find("\"servers\":[\"node2\",\"node3\"],\"sticky\":false"), std::string::npos) << j;
+	EXPECT_NE(udp_text(s, t).find("NOT STICKY"), std::string::npos);
+
+	UdpTracker good(1, 2);
+	good.answer(0, encode_udp_answer("a", encode_probe(0, 0, 16)));
+	EXPECT_FALSE(udp_passed(s, good));  // one lost
+	EXPECT_EQ(udp_lost(good), 1u);
+	good.answer(0, encode_udp_answer("a", encode_probe(0, 1, 16)));
+	EXPECT_TRUE(udp_passed(s, good));
+}
