@@ -241,6 +241,7 @@ file_check() {
 global_setup() {
 	is_ext && return 0
 	[ -e /sys/class/net/shmg0 ] || { info "global_setup: no shmg0"; return 1; }
+	ip link set shmg0 up || return 1
 	shmnicctl global add "$GLOBAL_IP" dev shmg0 &&
 	shmnicctl global add "$GLOBAL_IP6" dev shmg0 &&
 	sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.shmg0.rp_filter=0 ||

@@ -1,0 +1,128 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# nodes: 4
+# timeout: 360
+# cluster-args: --external
+#
+# The global network's user story: every node carries 10.99.0.1 and
+# fd00:99::1 on shmg0 (GLOBAL); node1 and node2 serve port 80 (flowbench,
+# TCP and UDP), node0 is the gateway, node3 serves nothing. From ext:
+# 100 TCP connections to each global address complete with their data
+# intact, spread over node1 and node2 (each at least 30); a persistent
+# connection is served start to end by one node; UDP flows stick to one
+# node; a port nobody listens on gets no answer (dropped and counted) and
+# the gateway keeps working. node0's flow table and counters say the same.
+. "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
+require_external
+require_nodes 4
+
+# spread FILE N: flowbench connect's JSON: all N ok, only node1 and node2
+# answered, each at least 30% of N.
+spread() {
+	jq -e --argjson n "$2" '.passed and .ok == $n and
+		((.servers | keys) - ["node1", "node2"] | length) == 0 and
+		(.servers.node1 // 0) * 10 >= $n * 3 and
+		(.servers.node2 // 0) * 10 >= $n * 3' "$1" >/dev/null
+}
+
+# connect_spread NAME ADDR N: N connections to ADDR:80, spread checked.
+connect_spread() {
+	flowbench connect "$2" 80 --conns "$3" --parallel 4 -j >"/tmp/$1.json"
+	info "$1: $(jq -c '{ok, failed, servers, failures, conns_per_s}' "/tmp/$1.json")"
+	check "$1" spread "/tmp/$1.json" "$3"
+}
+
+# one_server FILE: flowbench rr's JSON: passed, one server, node1 or node2.
+one_server() {
+	jq -e '.passed and (.servers | keys | length) == 1 and
+		((.servers | keys) - ["node1", "node2"] | length) == 0' "$1" >/dev/null
+}
+
+# sticky FILE: flowbench udp's JSON: every datagram answered, no flow
+# answered by two nodes, only node1 and node2.
+sticky() {
+	jq -e '.passed and .lost == 0 and .non_sticky_flows == 0 and
+		((.servers | keys) - ["node1", "node2"] | length) == 0' "$1" >/dev/null
+}
+
+# unserved ADDR: a connection to port 81 (nobody listens) fails within its
+# 2 s timeout and the client does not hang.
+unserved() {
+	_t0=$(date +%s)
+	flowbench connect "$1" 81 --conns 1 --timeout-ms 2000 -j >/tmp/unserved.json
+	_rc=$?
+	_t1=$(date +%s)
+	info "port 81 on $1: rc $_rc in $((_t1 - _t0)) s, $(jq -c .failures /tmp/unserved.json)"
+	[ "$_rc" != 0 ] && [ $((_t1 - _t0)) -le 5 ] &&
+		jq -e '.ok == 0' /tmp/unserved.json >/dev/null
+}
+
+# flows_ok: node0's flow table (shmnicctl -j flows) has entries, all served
+# by node1 or node2, for the global addresses.
+flows_ok() {
+	shmnicctl -j flows >/tmp/flows.json || return 1
+	info "flows: $(jq length /tmp/flows.json) entries, by node: $(jq -c 'group_by(.node) | map({node: .[0].node, n: length})' /tmp/flows.json)"
+	jq -e --arg g "$GLOBAL_IP" --arg g6 "$GLOBAL_IP6" 'length > 0 and
+		all(.[]; (.node == 1 or .node == 2) and
+			(.daddr == $g or .daddr == $g6))' /tmp/flows.json >/dev/null
+}
+
+gstat() {
+	ethtool -S shmg0 | awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }'
+}
+
+ktap_header
+if is_ext; then
+	ktap_plan 11
+	barrier ready
+	connect_spread "tcp_100_ipv4" "$GLOBAL_IP" 100
+	connect_spread "tcp_100_ipv6" "$GLOBAL_IP6" 100
+	for a in "$GLOBAL_IP" "$GLOBAL_IP6"; do
+		flowbench rr "$a" 80 --requests 200 --size 1000 -j >/tmp/rr.json
+		info "rr $a: $(jq -c '{completed, servers, requests_per_s, error}' /tmp/rr.json)"
+		check "persistent_one_node_$a" one_server /tmp/rr.json
+	done
+	for a in "$GLOBAL_IP" "$GLOBAL_IP6"; do
+		flowbench udp "$a" 80 --flows 20 --packets 5 -j >/tmp/udp.json
+		info "udp $a: $(jq -c '{answered, lost, non_sticky_flows, servers}' /tmp/udp.json)"
+		check "udp_sticky_$a" sticky /tmp/udp.json
+	done
+	check "unserved_port_ipv4" unserved "$GLOBAL_IP"
+	check "unserved_port_ipv6" unserved "$GLOBAL_IP6"
+	flowbench connect "$GLOBAL_IP" 80 --conns 10 -j >/tmp/after.json
+	check "gateway_works_after" jq -e '.passed and .ok == 10' /tmp/after.json
+	barrier traffic_done
+	barrier checked
+	ktap_finish
+fi
+
+ensure_pass "global_setup" global_setup
+case $ME in
+1 | 2) ensure_pass "serve_port_80" flowbench_serve 80 "node$ME" --udp ;;
+esac
+barrier ready
+barrier traffic_done
+case $ME in
+0)
+	ktap_plan 6
+	check "flows_listed" flows_ok
+	check "nodes_all_up" sh -c "shmnicctl -j nodes | jq -e '[.[] | select(.state == \"up\")] | length == 4' >/dev/null"
+	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
+	check "gw_forwarded" [ "$(gstat gw_forwarded)" -ge 400 ]
+	check "gw_no_server_counted" [ "$(gstat gw_no_server)" -ge 2 ]
+	check "gw_queries_answered_by_nodes" [ "$(gstat gw_answers)" -ge "$(gstat gw_queries)" ]
+	check "no_tx_errors" [ "$(gstat gw_tx_errors)" = 0 ]
+	;;
+1 | 2)
+	ktap_plan 2
+	check "answered_queries" [ "$(gstat gw_queries_answered)" -gt 0 ]
+	check "server_stops_cleanly" flowbench_stop
+	;;
+*)
+	ktap_plan 1
+	# node3 serves nothing: it answers queries, gets no flow.
+	check "answered_queries" [ "$(gstat gw_queries_answered)" -gt 0 ]
+	;;
+esac
+barrier checked
+ktap_finish
