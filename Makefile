@@ -5,7 +5,7 @@
 # make demo       boot a 3-node virtual cluster and show shmnic working
 # make check-debug  the cluster selftests on a 6.12 debug kernel (KASAN, lockdep,
 #                  kmemleak...), built once from linux-source-6.12 and cached
-# make bench      benchmarks: shml0 against virtio-net, and the userspace ring
+# make bench      benchmarks: shml0 against virtio-net, the userspace ring, the global gateway
 # make deps       install the Debian packages the above need (run as root)
 
 # The kernel the module is built for and the harness boots: the newest

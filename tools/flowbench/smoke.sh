@@ -31,7 +31,7 @@ else
 fi
 
 # a free port: the server exits at once if the bind fails
-for try in 1 2 3 4 5 6 7 8 9 10; do
+for _ in 1 2 3 4 5 6 7 8 9 10; do
 	PORT=$((20000 + RANDOM % 20000))
 	"$FB" serve --port "$PORT" --name smoke-srv --udp 2>"$TMP/serve.log" &
 	PID=$!

@@ -1,0 +1,166 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# nodes: 4
+# cluster-args: --external
+#
+# Global network benchmark, run on every VM by tools/bench/run through
+#   qemu/cluster --nodes 4 --external --run tools/bench/global_bench.sh
+# From ext, with flowbench, the same clients over two paths in one run:
+#   gateway  ext -> 10.99.0.1 port 80: node0 dispatches each connection to
+#            a node serving the global address (flowbench serve on node1
+#            and node2, as "node1"/"node2"; global_setup of lib.sh on
+#            every node);
+#   direct   ext -> 172.31.0.1 port 8080: flowbench serve on node0 itself,
+#            no dispatch (measured first, before global_setup).
+# Measurements: "flowbench connect --conns CONNS --parallel PARALLEL"
+# (connections/s) and "flowbench rr --requests REQUESTS" (requests/s,
+# median and p99 latency). ext prints one "BENCH ..." line per measurement
+# (key=value, for tools/bench/run), then a side-by-side table.
+# With fewer nodes the servers are the nodes 1..2 that exist (checking the
+# script on 2 nodes + ext). Without shmg0 (a shmnic.ko without the global
+# network) every VM exits 4 after the direct figures: the gateway path is
+# skipped, with the reason. A failed global_setup or measurement fails.
+# Settings (tools/bench/run may put assignments right below this header):
+: "${CONNS:=200}" "${PARALLEL:=8}" "${REQUESTS:=2000}"
+
+# shellcheck source=selftests/cluster/lib.sh
+. "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
+require_external
+require_nodes 2
+
+GPORT=80      # the global service
+DPORT=8080    # node0's own server (direct path)
+ST=$SHMNIC_OUT/global_bench
+mkdir -p "$ST"
+
+# The servers behind the global address: nodes 1 and 2 (those present).
+servers() {
+	for _n in 1 2; do
+		[ "$_n" -lt "$NODES" ] && echo "$_n"
+	done
+	return 0
+}
+
+is_server() { servers | grep -qx -e "$ME"; }
+
+# measure PATH ADDR PORT: connect and rr from ext; "BENCH" lines.
+measure() {
+	_path=$1
+	_fail=0
+	flowbench connect "$2" "$3" --conns "$CONNS" --parallel "$PARALLEL" -j >/tmp/c.$_path.json 2>/tmp/c.$_path.err
+	_rc=$?
+	if [ -s /tmp/c.$_path.json ]; then
+		jq -r --arg p "$_path" --arg rc "$_rc" '"BENCH connect path=\($p) addr=\(.addr) port=\(.port) conns=\(.conns) parallel=\(.parallel) ok=\(.ok) failed=\(.failed) refused=\(.failures.refused) timeout=\(.failures.timeout) corrupt=\(.failures.corrupt) reset=\(.failures.reset) elapsed_s=\(.elapsed_s) conns_s=\(.conns_per_s) servers=\(.servers | to_entries | map("\(.key):\(.value)") | join(",")) rc=\($rc)"' \
+			/tmp/c.$_path.json
+	else
+		echo "BENCH connect path=$_path addr=$2 port=$3 error=flowbench_failed rc=$_rc"
+		sed 's/^/# /' /tmp/c.$_path.err
+	fi
+	[ "$_rc" = 0 ] || _fail=1
+	flowbench rr "$2" "$3" --requests "$REQUESTS" -j >/tmp/r.$_path.json 2>/tmp/r.$_path.err
+	_rc=$?
+	if [ -s /tmp/r.$_path.json ]; then
+		jq -r --arg p "$_path" --arg rc "$_rc" '"BENCH rr path=\($p) addr=\(.addr) port=\(.port) requests=\(.requests) completed=\(.completed) req_s=\(.requests_per_s) median_us=\(.latency_us.median) p99_us=\(.latency_us.p99) servers=\(.servers | keys | join(",")) rc=\($rc)\(if .error != "" then " error=" + (.error | gsub(" "; "_")) else "" end)"' \
+			/tmp/r.$_path.json
+	else
+		echo "BENCH rr path=$_path addr=$2 port=$3 error=flowbench_failed rc=$_rc"
+		sed 's/^/# /' /tmp/r.$_path.err
+	fi
+	[ "$_rc" = 0 ] || _fail=1
+	return $_fail
+}
+
+# The table from ext's BENCH lines.
+table() {
+	awk '
+		function kv(line, key,   n, i, a, p) {
+			n = split(line, a, " ")
+			for (i = 1; i <= n; i++) {
+				p = index(a[i], "=")
+				if (p && substr(a[i], 1, p - 1) == key)
+					return substr(a[i], p + 1)
+			}
+			return ""
+		}
+		function cell(x) { return x == "" ? "-" : x }
+		function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
+		function show(label, kind, key,   g, d) {
+			g = val[kind, "gateway", key]; d = val[kind, "direct", key]
+			printf "%-22s %14s %14s %16s\n", label, cell(g), cell(d), ratio(g, d)
+		}
+		/^BENCH / {
+			path = kv($0, "path")
+			n = split("conns_s failed servers req_s median_us p99_us", keys, " ")
+			for (i = 1; i <= n; i++)
+				if ((x = kv($0, keys[i])) != "")
+					val[$2, path, keys[i]] = x
+		}
+		END {
+			printf "%-22s %14s %14s %16s\n", "ext ->", "gateway", "direct", "gateway/direct"
+			printf "%-22s %14s %14s\n", "", "10.99.0.1:80", "172.31.0.1:8080"
+			show("connections/s", "connect", "conns_s")
+			show("failed connections", "connect", "failed")
+			show("requests/s (rr)", "rr", "req_s")
+			show("rr median (us)", "rr", "median_us")
+			show("rr p99 (us)", "rr", "p99_us")
+			printf "%-22s %14s %14s\n", "servers (connect)", cell(val["connect", "gateway", "servers"]),
+				cell(val["connect", "direct", "servers"])
+		}' "$1"
+}
+
+barrier gb-start
+# 1. direct: node0 serves on its address to ext, ext measures
+if is_gateway; then
+	ensure_pass "flowbench serve on node0" flowbench_serve "$DPORT" node0 --bind "$GW_IP"
+fi
+barrier gb-direct-ready
+fail=0
+if is_ext; then
+	echo "# global_bench: flowbench connect --conns $CONNS --parallel $PARALLEL, rr --requests $REQUESTS, from ext"
+	: >/tmp/bench.lines
+	measure direct "$GW_IP" "$DPORT" >/tmp/m.direct || fail=1
+	tee -a /tmp/bench.lines </tmp/m.direct
+fi
+barrier gb-direct-done
+if is_gateway; then
+	flowbench_stop || { info "node0's flowbench serve did not exit cleanly"; fail=1; }
+fi
+
+# 2. the global network: setup on every node, servers on nodes 1 and 2
+if is_node; then
+	if [ ! -e /sys/class/net/shmg0 ]; then
+		echo "no shmg0 on $SHMNIC_VM (this shmnic.ko has no global network)" >"$ST/absent.$SHMNIC_VM"
+	elif global_setup; then
+		touch "$ST/ok.$SHMNIC_VM"
+	else
+		echo "global_setup failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
+	fi
+	if is_server && [ -e "$ST/ok.$SHMNIC_VM" ]; then
+		flowbench_serve "$GPORT" "$SHMNIC_VM" --bind :: ||
+			echo "flowbench serve failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
+	fi
+fi
+barrier gb-global-ready
+absent=$(cat "$ST"/absent.* 2>/dev/null | head -n 1)
+failed=$(cat "$ST"/failed.* 2>/dev/null | head -n 1)
+if is_ext; then
+	if [ -n "$failed" ]; then
+		echo "BENCH connect path=gateway error=setup_failed"
+		echo "# $failed"
+		fail=1
+	elif [ -z "$absent" ]; then
+		measure gateway "$GLOBAL_IP" "$GPORT" >/tmp/m.gateway || fail=1
+		tee -a /tmp/bench.lines </tmp/m.gateway
+	fi
+	echo
+	table /tmp/bench.lines
+fi
+barrier gb-done
+if is_server && [ -n "${FLOWBENCH_PID:-}" ]; then
+	flowbench_stop || { info "flowbench serve did not exit cleanly"; fail=1; }
+fi
+[ "$fail" = 0 ] || exit 1
+if [ -n "$absent" ]; then
+	ktap_skip_all "gateway path not measured: $absent"
+fi
+exit 0
