@@ -159,6 +159,8 @@ void transact(nl_sock *sock, nl_msg *msg, Exchange &x)
 		std::string what = x.extack.empty() ? std::strerror(e) : x.extack;
 		if (e == EPERM && x.extack.empty())
 			what = "permission denied (CAP_NET_ADMIN needed)";
+		if (e == EOPNOTSUPP && x.extack.empty())
+			what = "not supported by this shmnic module (older than shmnicctl?)";
 		throw NlError(e, what);
 	}
 }
