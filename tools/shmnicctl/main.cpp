@@ -132,7 +132,7 @@ int run(const Options &o)
 								 std::vector<Column>{}));
 			std::cout.flush();
 			return true;
-		});
+		}, [] { std::cerr << "shmnicctl: events lost (receive buffer overflow)\n"; });
 		break;
 	case Cmd::help:
 	case Cmd::version:

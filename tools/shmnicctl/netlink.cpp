@@ -159,6 +159,8 @@ void transact(nl_sock *sock, nl_msg *msg, Exchange &x)
 		std::string what = x.extack.empty() ? std::strerror(e) : x.extack;
 		if (e == EPERM && x.extack.empty())
 			what = "permission denied (CAP_NET_ADMIN needed)";
+		if (e == EOPNOTSUPP && x.extack.empty())
+			what = "not supported by this shmnic module (older than shmnicctl?)";
 		throw NlError(e, what);
 	}
 }
@@ -243,7 +245,8 @@ int no_seq_check(nl_msg *, void *)
 
 } // namespace
 
-void Client::monitor(const std::function<bool(const Event &)> &fn)
+void Client::monitor(const std::function<bool(const Event &)> &fn,
+		     const std::function<void()> &lost)
 {
 	int grp = genl_ctrl_resolve_grp(sock_.get(), SHMNIC_GENL_NAME, SHMNIC_GENL_MCGRP_EVENTS);
 	if (grp < 0)
@@ -258,8 +261,15 @@ void Client::monitor(const std::function<bool(const Event &)> &fn)
 	nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_event, &ctx);
 	// Notifications carry no sequence number of ours.
 	nl_cb_set(cb.get(), NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, nullptr);
+	// Room for bursts of flow events; capped by net.core.rmem_max.
+	nl_socket_set_buffer_size(sock_.get(), 4 << 20, 0);
 	while (!ctx.stop) {
 		err = nl_recvmsgs(sock_.get(), cb.get());
+		if (err == -NLE_NOMEM) {	// ENOBUFS: the socket overflowed
+			if (lost)
+				lost();
+			continue;
+		}
 		if (err < 0 && err != -NLE_INTR)
 			throw nl_error(err, "cannot read events");
 	}

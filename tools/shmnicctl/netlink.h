@@ -39,8 +39,10 @@ public:
 	void global(bool add, std::uint32_t ifindex, const Address &a);
 	std::vector<Flow> get_flows(std::uint32_t ifindex);	// 0: every device
 	// Calls @fn for each node or flow event until it returns false or an
-	// error.
-	void monitor(const std::function<bool(const Event &)> &fn);
+	// error; @lost when the socket overflowed and events were lost (a busy
+	// gateway's flow events), after which it goes on.
+	void monitor(const std::function<bool(const Event &)> &fn,
+		     const std::function<void()> &lost = {});
 
 private:
 	struct SockDeleter {
