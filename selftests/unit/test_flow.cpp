@@ -956,6 +956,22 @@ TEST(Maglev, OrderOfCandidatesDoesNotMatter)
 	}
 }
 
+/* Out of its bounds (n = 0: nobody to pick; more than 64) fill() returns
+ * with no candidate in the table instead of looping for ever. */
+TEST(Maglev, NoCandidatesLeavesTheTableEmpty)
+{
+	std::vector<u8> t(M, 0);
+	u32 next[SHMNIC_MAX_NODES + 1];
+	u8 ids[SHMNIC_MAX_NODES + 1];
+	shmnic_maglev_fill(t.data(), ids, 0, next);
+	EXPECT_EQ(t, std::vector<u8>(M, 0xff));
+	for (u32 i = 0; i <= SHMNIC_MAX_NODES; i++)
+		ids[i] = (u8)i;
+	std::fill(t.begin(), t.end(), 0);
+	shmnic_maglev_fill(t.data(), ids, SHMNIC_MAX_NODES + 1, next);
+	EXPECT_EQ(t, std::vector<u8>(M, 0xff));
+}
+
 TEST(Maglev, RemovingACandidateMovesLittleElse)
 {
 	const u32 keys = 10000;
