@@ -271,22 +271,32 @@ static inline int shmnic_flow_place(const struct shmnic_flow *part, u32 slots,
 /*
  * Fill @table (SHMNIC_MAGLEV_M entries) for the @n candidate node ids in
  * @ids (distinct, any order; 1 <= n <= SHMNIC_MAX_NODES). @next is scratch
- * space of @n entries.
+ * space of @n entries. The candidates take turns in the order of their ids,
+ * whatever the order of @ids: when two want the same entry the first to ask
+ * gets it, so the table depends only on the set. Outside the bounds on @n,
+ * every entry is left 0xff.
  */
 static inline void shmnic_maglev_fill(u8 *table, const u8 *ids, u32 n,
 				      u32 *next)
 {
+	u8 sorted[SHMNIC_MAX_NODES];
 	u32 filled = 0, i, j;
 
 	for (j = 0; j < SHMNIC_MAGLEV_M; j++)
 		table[j] = 0xff;
-	for (i = 0; i < n; i++)
+	if (!n || n > SHMNIC_MAX_NODES)
+		return;
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && sorted[j - 1] > ids[i]; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = ids[i];
 		next[i] = 0;
+	}
 	while (filled < SHMNIC_MAGLEV_M) {
 		for (i = 0; i < n && filled < SHMNIC_MAGLEV_M; i++) {
-			u32 off = shmnic_flow_mix(ids[i] * 2654435761u + 1) %
+			u32 off = shmnic_flow_mix(sorted[i] * 2654435761u + 1) %
 				  SHMNIC_MAGLEV_M;
-			u32 skip = shmnic_flow_mix(ids[i] * 40503u + 7) %
+			u32 skip = shmnic_flow_mix(sorted[i] * 40503u + 7) %
 				   (SHMNIC_MAGLEV_M - 1) + 1;
 			u32 c;
 
@@ -294,7 +304,7 @@ static inline void shmnic_maglev_fill(u8 *table, const u8 *ids, u32 n,
 				c = (off + next[i] * skip) % SHMNIC_MAGLEV_M;
 				next[i]++;
 			} while (table[c] != 0xff);
-			table[c] = ids[i];
+			table[c] = sorted[i];
 			filled++;
 		}
 	}

@@ -33,10 +33,10 @@ void expect(bool ok, const char *what)
 }
 
 const shmnic_geometry kGeometries[] = {
-	{ 2, 128, 2048, 128, 1, 0 },
-	{ 2, 64, 4096, 64, 1, 0 },
-	{ 2, 32, 8192, 32, 1, 0 },
-	{ 2, 512, 512, 512, 1, 0 },
+	{ 2, 128, 2048, 128, 1, 0, SHMNIC_MIN_FLOWS },
+	{ 2, 64, 4096, 64, 1, 0, SHMNIC_MIN_FLOWS },
+	{ 2, 32, 8192, 32, 1, 0, SHMNIC_MIN_FLOWS },
+	{ 2, 512, 512, 512, 1, 0, SHMNIC_MIN_FLOWS },
 };
 
 // The receiver of a pair ring, as in shmnic_poll_peer().
@@ -130,6 +130,11 @@ void fuzz_header(const u8 *data, size_t size)
 	expect(shmnic_geometry_valid(&l.g), "geometry");
 	for (u32 n = 0; n < l.g.nets; n++)
 		expect(l.net_off[n] + l.net_bytes <= l.size, "net inside");
+	expect(l.flow_off % SHMNIC_PAGE == 0, "flow area aligned");
+	expect(l.flow_off >= l.net_off[l.g.nets - 1] + l.net_bytes,
+	       "flow area after the nets");
+	expect(l.flow_off + (u64)l.g.max_nodes * l.g.flow_slots *
+		       SHMNIC_FLOW_BYTES <= l.size, "flow area inside");
 }
 
 // Ring memory ends exactly at the last buffer byte (no page padding), so

@@ -14,6 +14,8 @@
  */
 #include "test_util.h"
 
+#include <shmnic/flow.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -400,4 +402,199 @@ TEST(RingFuzz, BroadcastReaderStaysInBoundsOnRandomContents)
 	EXPECT_GT(frames_ok, 0u);
 	EXPECT_GT(stale, 0u);
 	EXPECT_GT(bad, 0u);
+}
+
+/* --- the flow table -------------------------------------------------------- */
+
+/*
+ * A node's part of the flow table as another node (or a scribbler) may
+ * leave it: random bytes, nearly valid entries, real entries with bit
+ * flips. find(), place() and read() must stay inside the part (the part
+ * is a heap block of exactly its size in the sanitized build, between
+ * guard zones in the plain one), stay in the key's set, never write, and
+ * read() must hand out only consistent snapshots of a valid state.
+ */
+TEST(FlowFuzz, FindPlaceReadStayInThePart)
+{
+	const u64 iters = iterations() / 4;
+	u64 found = 0, placed = 0, evicted = 0, full = 0, reads_ok = 0;
+	XorShift x(0xf10e);
+	for (u32 slots : {SHMNIC_MIN_FLOWS, 128u, 1024u}) {
+		SCOPED_TRACE(slots);
+		const size_t bytes = (size_t)slots * sizeof(shmnic_flow);
+		RingMemory mem(bytes);
+		auto *part = reinterpret_cast<shmnic_flow *>(mem.ring());
+		std::vector<u8> before(bytes);
+		/* a few keys that recur, so that find() has something to hit */
+		std::vector<shmnic_flow_key> keys(16);
+		for (auto &k : keys) {
+			k = shmnic_flow_key{};
+			k.family = 4;
+			k.proto = 6;
+			k.sport = (u16)x.next();
+			fill_random(x, k.saddr, 4);
+		}
+
+		for (u64 it = 0; it < iters / 3; it++) {
+			const u32 mode = x.below(4);
+			if (mode == 0) {
+				fill_random(x, part, bytes);
+			} else if (mode == 1) {
+				/* nearly valid: keys in their sets, fields from
+				 * edge values */
+				fill_random(x, part, bytes);
+				for (u32 n = 0; n < 8; n++) {
+					const shmnic_flow_key &k = keys[x.below(16)];
+					u32 h = shmnic_flow_hash(&k);
+					shmnic_flow *e = &part[shmnic_flow_set(h, slots) +
+							       x.below(SHMNIC_FLOW_WAYS)];
+					e->seq = x.below(4) ? (u32)x.next() & ~1u : (u32)x.next();
+					e->state = (u8)(x.below(4) ? x.below(SHMNIC_FS_MAX + 1)
+								 : x.next());
+					e->node = (u16)(x.below(2) ? x.below(64) : x.next());
+					e->last = x.below(2) ? (u32)x.next() : 1000 - x.below(4000);
+					e->hash = x.below(8) ? h : (u32)x.next();
+					e->key = k;
+					if (!x.below(8))
+						fill_random(x, &e->key, 1 + x.below(8));
+				}
+			} else {
+				/* written the proper way, then a few bit flips */
+				std::memset(part, 0, bytes);
+				for (u32 n = 0; n < slots; n++) {
+					shmnic_flow f{};
+					f.key = keys[x.below(16)];
+					f.key.dport = (u16)x.next();
+					f.hash = shmnic_flow_hash(&f.key);
+					f.state = (u8)(1 + x.below(SHMNIC_FS_MAX));
+					f.node = (u16)x.below(8);
+					f.last = 1000 - x.below(400);
+					int ev;
+					int i = shmnic_flow_place(part, slots, f.hash, 1000, &ev);
+					if (i >= 0)
+						shmnic_flow_write(&part[i], &f);
+				}
+				for (u32 k = x.below(8); k; k--) {
+					u32 bit = x.below((u32)bytes * 8);
+					mem.ring()[bit / 8] ^= (u8)(1u << (bit % 8));
+				}
+			}
+			if (CHECK_NO_WRITES)
+				std::memcpy(before.data(), part, bytes);
+
+			const u32 now = x.below(2) ? 1000 : (u32)x.next();
+			for (u32 q = 0; q < 8; q++) {
+				shmnic_flow_key k = keys[x.below(16)];
+				if (x.below(2))
+					k.dport = (u16)x.next();
+				const u32 h = x.below(8) ? shmnic_flow_hash(&k) : (u32)x.next();
+				const u32 first = shmnic_flow_set(h, slots);
+				ASSERT_EQ(first % SHMNIC_FLOW_WAYS, 0u);
+				ASSERT_LE(first + SHMNIC_FLOW_WAYS, slots);
+				shmnic_flow out;
+				int i = shmnic_flow_find(part, slots, &k, h, &out);
+				ASSERT_TRUE(i == -ENOENT || (i >= (int)first &&
+							     i < (int)(first + SHMNIC_FLOW_WAYS)))
+					<< i;
+				if (i >= 0) {
+					found++;
+					ASSERT_TRUE(shmnic_flow_key_eq(&out.key, &k));
+					ASSERT_EQ(out.hash, h);
+					ASSERT_EQ(out.seq % 2, 0u);
+					ASSERT_GE(out.state, SHMNIC_FS_SYN);
+					ASSERT_LE(out.state, SHMNIC_FS_MAX);
+				}
+				int evict = -1;
+				i = shmnic_flow_place(part, slots, h, now, &evict);
+				ASSERT_TRUE(evict == 0 || evict == 1);
+				if (i == -ENOSPC) {
+					full++;
+					ASSERT_EQ(evict, 0);
+					/* only live established flows refuse */
+					for (u32 w = first; w < first + SHMNIC_FLOW_WAYS; w++) {
+						ASSERT_EQ(part[w].state, SHMNIC_FS_EST);
+						ASSERT_FALSE(shmnic_flow_expired(part[w].state,
+										 part[w].last, now));
+					}
+				} else {
+					ASSERT_GE(i, (int)first);
+					ASSERT_LT(i, (int)(first + SHMNIC_FLOW_WAYS));
+					placed++;
+					evicted += evict;
+					if (evict) {
+						ASSERT_NE(part[i].state, SHMNIC_FS_EST);
+					}
+				}
+			}
+			/* every entry read as a snapshot */
+			for (u32 n = 0; n < 16; n++) {
+				const u32 i = x.below(slots);
+				shmnic_flow out;
+				int rc = shmnic_flow_read(&part[i], &out);
+				ASSERT_TRUE(rc == 0 || rc == -EAGAIN) << rc;
+				if (rc == 0) {
+					reads_ok++;
+					ASSERT_EQ(out.seq, part[i].seq);
+					ASSERT_EQ(out.seq % 2, 0u);
+					ASSERT_GE(out.state, SHMNIC_FS_SYN);
+					ASSERT_LE(out.state, SHMNIC_FS_MAX);
+				}
+			}
+			if (CHECK_NO_WRITES) {
+				ASSERT_EQ(std::memcmp(before.data(), part, bytes), 0)
+					<< "find/place/read wrote to the part";
+			}
+			/* the owner's writes touch only their entry */
+			{
+				const u32 i = x.below(slots);
+				shmnic_flow f{};
+				fill_random(x, &f, sizeof(f));
+				if (x.below(2))
+					shmnic_flow_write(&part[i], &f);
+				else
+					shmnic_flow_clear(&part[i]);
+				ASSERT_EQ(part[i].seq % 2, 0u);
+				if (CHECK_NO_WRITES) {
+					ASSERT_EQ(std::memcmp(before.data(), part,
+							      (size_t)i * sizeof(shmnic_flow)), 0);
+					ASSERT_EQ(std::memcmp(before.data() + (i + 1) * sizeof(shmnic_flow),
+							      part + i + 1,
+							      bytes - (i + 1) * sizeof(shmnic_flow)), 0);
+				}
+			}
+			ASSERT_TRUE(mem.guards_intact());
+		}
+	}
+	std::printf("flow: %llu found, %llu placed (%llu evicting), %llu set full, "
+		    "%llu snapshots\n",
+		    (unsigned long long)found, (unsigned long long)placed,
+		    (unsigned long long)evicted, (unsigned long long)full,
+		    (unsigned long long)reads_ok);
+	EXPECT_GT(found, 0u);
+	EXPECT_GT(evicted, 0u);
+	EXPECT_GT(full, 0u);
+	EXPECT_GT(reads_ok, 0u);
+}
+
+/* Maglev with random candidate sets: every pick is a candidate. */
+TEST(FlowFuzz, MaglevPicksACandidate)
+{
+	XorShift x(0x3a61e);
+	for (int it = 0; it < 2000; it++) {
+		u8 ids[SHMNIC_MAX_NODES];
+		u64 used = 0;
+		u32 n = 1 + x.below(SHMNIC_MAX_NODES);
+		for (u32 i = 0; i < n;) {
+			u32 id = x.below(SHMNIC_MAX_NODES);
+			if (used & (1ull << id))
+				continue;
+			used |= 1ull << id;
+			ids[i++] = (u8)id;
+		}
+		for (int q = 0; q < 8; q++) {
+			u32 p = shmnic_maglev_pick(ids, n, (u32)x.next());
+			ASSERT_LT(p, SHMNIC_MAX_NODES);
+			ASSERT_TRUE(used & (1ull << p)) << p;
+		}
+	}
 }

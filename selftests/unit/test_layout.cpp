@@ -5,6 +5,8 @@
  */
 #include "test_util.h"
 
+#include <shmnic/flow.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -53,7 +55,20 @@ std::vector<Span> spans(const shmnic_layout &l)
 						     " net " + std::to_string(n)});
 			}
 	}
+	/* the flow table: one part per node */
+	for (u32 id = 0; id < l.g.max_nodes; id++) {
+		u8 *base = reinterpret_cast<u8 *>(SHMNIC_PAGE);
+		u64 off = (u64)((u8 *)shmnic_flow_part(base, &l, id) - base);
+		v.push_back({off, off + (u64)l.g.flow_slots * sizeof(shmnic_flow),
+			     "flow part " + std::to_string(id)});
+	}
 	return v;
+}
+
+/* Bytes of the whole flow table of layout @l. */
+u64 flow_bytes(const shmnic_layout &l)
+{
+	return (u64)l.g.max_nodes * l.g.flow_slots * sizeof(shmnic_flow);
 }
 
 void expect_layout_sane(const shmnic_geometry &g, const shmnic_layout &l)
@@ -61,7 +76,7 @@ void expect_layout_sane(const shmnic_geometry &g, const shmnic_layout &l)
 	SCOPED_TRACE(::testing::Message()
 		     << "geometry {" << g.max_nodes << "," << g.ring_slots << ","
 		     << g.buf_size << "," << g.bcast_slots << "," << g.nets
-		     << "}");
+		     << "," << g.mcast_rings << "," << g.flow_slots << "}");
 	/* alignment */
 	EXPECT_EQ(l.node_off % SHMNIC_PAGE, 0u);
 	for (u32 n = 0; n < g.nets; n++)
@@ -74,6 +89,14 @@ void expect_layout_sane(const shmnic_geometry &g, const shmnic_layout &l)
 	EXPECT_EQ(l.ring_buf_off % SHMNIC_CACHELINE, 0u);
 	EXPECT_EQ(l.bcast_desc_off % SHMNIC_CACHELINE, 0u);
 	EXPECT_EQ(l.bcast_buf_off % SHMNIC_CACHELINE, 0u);
+	EXPECT_EQ(l.flow_off % SHMNIC_PAGE, 0u);
+
+	/* the flow table: after the last network, up to the end of the region */
+	EXPECT_EQ(l.g.flow_slots, g.flow_slots);
+	EXPECT_EQ(l.flow_off, l.net_off[g.nets - 1] + l.net_bytes);
+	EXPECT_EQ(l.size, l.flow_off + shmnic_align(flow_bytes(l), SHMNIC_PAGE));
+	EXPECT_LE(l.flow_off + flow_bytes(l), l.size);
+	EXPECT_EQ(sizeof(shmnic_flow), (size_t)SHMNIC_FLOW_BYTES);
 
 	/* inside one ring: header, descriptors, buffers, in that order */
 	EXPECT_GE(l.ring_desc_off, sizeof(shmnic_ring_hdr));
@@ -100,7 +123,7 @@ void expect_layout_sane(const shmnic_geometry &g, const shmnic_layout &l)
 	}
 	for (const auto &s : v) {
 		if (s.what.rfind("pair", 0) == 0 || s.what.rfind("bcast", 0) == 0 ||
-		    s.what.rfind("mcast", 0) == 0) {
+		    s.what.rfind("mcast", 0) == 0 || s.what == "flow part 0") {
 			EXPECT_EQ(s.start % SHMNIC_PAGE, 0u) << s.what;
 		}
 	}
@@ -132,7 +155,10 @@ TEST(Layout, DefaultGeometryFitsIn64MiB)
 	EXPECT_EQ(l.g.max_nodes, 8u);
 	EXPECT_EQ(l.node_off, SHMNIC_PAGE);
 	EXPECT_EQ(l.net_bytes, 5 * l.bcast_bytes + 64 * l.ring_bytes);
-	EXPECT_EQ(l.size, l.net_off[0] + l.net_bytes);
+	EXPECT_EQ(l.g.flow_slots, DEFAULT_FLOW_SLOTS);
+	EXPECT_EQ(l.flow_off, l.net_off[0] + l.net_bytes);
+	/* 8 nodes * 1024 entries * 64 bytes = 512 KiB, already page aligned */
+	EXPECT_EQ(l.size, l.flow_off + 512 * 1024);
 	expect_layout_sane(g, l);
 }
 
@@ -146,6 +172,10 @@ TEST(Layout, OtherValidGeometriesAreSane)
 		geometry(3, 1024, 256, 1024, 1),
 		geometry(5, 128, 4160, 32, 2), /* buf not a power of two */
 		geometry(64, 16384, 65536, 16384, 2, 16), /* largest */
+		geometry(64, 16384, 65536, 16384, 2, 16, SHMNIC_MAX_FLOWS),
+		geometry(2, 256, 2048, 128, 1, 0, SHMNIC_MIN_FLOWS),
+		geometry(3, 256, 2048, 128, 2, 1, 128),
+		geometry(64, 64, 4096, 1024, 1, 0, SHMNIC_MIN_FLOWS),
 	};
 	for (const auto &g : gs) {
 		shmnic_layout l;
@@ -208,6 +238,16 @@ TEST(Layout, InvalidGeometriesAreRejected)
 		{geometry(8, 64, 2048, 256, 1), "max frame (33 slots) > half ring"},
 		{geometry(8, 512, 256, 256, 1), "max frame (257 slots) > half ring"},
 		{geometry(8, 16, 8192, 256, 1), "max frame (9 slots) > half ring"},
+		{geometry(8, 256, 2048, 256, 1, 0, 0), "flow_slots 0"},
+		{geometry(8, 256, 2048, 256, 1, 0, 1), "flow_slots 1"},
+		{geometry(8, 256, 2048, 256, 1, 0, 4), "flow_slots 4 (one set)"},
+		{geometry(8, 256, 2048, 256, 1, 0, 32), "flow_slots < MIN_FLOWS"},
+		{geometry(8, 256, 2048, 256, 1, 0, 65), "flow_slots 65"},
+		{geometry(8, 256, 2048, 256, 1, 0, 1000), "flow_slots not a power of two"},
+		{geometry(8, 256, 2048, 256, 1, 0, 65535), "flow_slots 65535"},
+		{geometry(8, 256, 2048, 256, 1, 0, 131072), "flow_slots > MAX_FLOWS"},
+		{geometry(8, 256, 2048, 256, 1, 0, 0x80000000u), "flow_slots 2^31"},
+		{geometry(8, 256, 2048, 256, 1, 0, 0xffffffffu), "flow_slots ~0"},
 	};
 	for (const auto &b : bad) {
 		shmnic_layout l;
@@ -222,6 +262,8 @@ TEST(Layout, InvalidGeometriesAreRejected)
 		geometry(8, 16, 65536, 16, 1),   /* 2 slots <= 8 */
 		geometry(8, 128, 2048, 128, 2),  /* 33 <= 64 */
 		geometry(8, 16384, 65536, 16384, 2),
+		geometry(8, 256, 2048, 256, 1, 0, SHMNIC_MIN_FLOWS),
+		geometry(8, 256, 2048, 256, 1, 0, SHMNIC_MAX_FLOWS),
 	};
 	for (const auto &g : good)
 		EXPECT_TRUE(shmnic_geometry_valid(&g))
@@ -257,6 +299,8 @@ TEST(Layout, RegionFillThenCheckRoundTrips)
 		shmnic_region_fill(&r, &l, 5);
 		EXPECT_EQ(r.formatter, 5u);
 		EXPECT_EQ(r.net_off[0], l.net_off[0]);
+		EXPECT_EQ(r.flow_slots, l.g.flow_slots);
+		EXPECT_EQ(r.flow_off, l.flow_off);
 		if (nets == 1) {
 			EXPECT_EQ(r.net_off[1], 0u);
 		}
@@ -266,6 +310,11 @@ TEST(Layout, RegionFillThenCheckRoundTrips)
 		r.state = SHMNIC_FMT_READY;
 		ASSERT_EQ(shmnic_region_check(&r, bar, &l2), 0);
 		EXPECT_EQ(std::memcmp(&l, &l2, sizeof(l)), 0);
+		EXPECT_EQ(l2.flow_off, l.flow_off);
+		EXPECT_EQ(l2.g.flow_slots, DEFAULT_FLOW_SLOTS);
+		/* a BAR that ends inside the flow table */
+		EXPECT_EQ(shmnic_region_check(&r, l.flow_off + flow_bytes(l) - 1,
+					      &l2), -EINVAL);
 		/* a smaller BAR than what was laid out */
 		EXPECT_EQ(shmnic_region_check(&r, l.size - SHMNIC_PAGE, &l2),
 			  -EINVAL);
@@ -295,6 +344,7 @@ TEST(Layout, RegionCheckRejectsAnySingleChangedField)
 		{"net_off[0]", offsetof(shmnic_region, net_off), 8},
 		{"net_off[1]", offsetof(shmnic_region, net_off) + 8, 8},
 		FIELD(ring_bytes), FIELD(bcast_bytes), FIELD(net_bytes),
+		FIELD(flow_slots), FIELD(flow_off),
 	};
 #undef FIELD
 	/* a few kinds of change per field: +1, -1, one high bit, zero, ~0 */
@@ -322,16 +372,99 @@ TEST(Layout, RegionCheckRejectsAnySingleChangedField)
 				<< kind << ")";
 		}
 	}
+	/* the padding word next to flow_slots is not part of the layout */
+	{
+		shmnic_region r = good;
+		r.pad0 = 0xdeadbeef;
+		EXPECT_EQ(shmnic_region_check(&r, 128 * MiB, &l2), 0);
+	}
 	/* the formatter id is informational */
 	shmnic_region r = good;
 	r.formatter = 7;
 	EXPECT_EQ(shmnic_region_check(&r, 128 * MiB, &l2), 0);
 }
 
+TEST(Layout, MismatchedFlowAreaIsRefused)
+{
+	shmnic_geometry g = geometry(4, 256, 2048, 256, 2, 2);
+	shmnic_layout l, l2;
+	ASSERT_EQ(shmnic_layout_compute(&g, ~0ull, &l), 0);
+	const u64 bar = l.size + 4 * MiB;
+	shmnic_region good{};
+	shmnic_region_fill(&good, &l, 0);
+	good.state = SHMNIC_FMT_READY;
+	ASSERT_EQ(shmnic_region_check(&good, bar, &l2), 0);
+
+	/* flow_off pointing anywhere else: into the last net, at its start,
+	 * one entry or one page on, at 0, past the end */
+	const u64 offs[] = {
+		l.flow_off - SHMNIC_PAGE, l.flow_off + SHMNIC_PAGE,
+		l.flow_off + sizeof(shmnic_flow), l.flow_off - 1,
+		l.net_off[1], l.net_off[0], l.node_off, 0, l.size, bar,
+		~0ull,
+	};
+	for (u64 off : offs) {
+		shmnic_region r = good;
+		r.flow_off = off;
+		EXPECT_EQ(shmnic_region_check(&r, bar, &l2), -EINVAL)
+			<< "flow_off " << off << " (layout " << l.flow_off << ")";
+	}
+	/* another valid flow_slots: the size no longer agrees */
+	for (u32 fs : {SHMNIC_MIN_FLOWS, 512u, 2048u, SHMNIC_MAX_FLOWS}) {
+		shmnic_region r = good;
+		r.flow_slots = fs;
+		EXPECT_EQ(shmnic_region_check(&r, bar, &l2), -EINVAL)
+			<< "flow_slots " << fs;
+	}
+	/* ...but a header that is consistent with it (size and flow_off of
+	 * that geometry) is accepted, when it fits */
+	{
+		shmnic_geometry g2 = g;
+		g2.flow_slots = 2048;
+		shmnic_layout l3;
+		ASSERT_EQ(shmnic_layout_compute(&g2, ~0ull, &l3), 0);
+		EXPECT_EQ(l3.flow_off, l.flow_off); /* the flow table is last */
+		shmnic_region r = good;
+		r.flow_slots = 2048;
+		r.size = l3.size;
+		EXPECT_EQ(shmnic_region_check(&r, bar, &l2), 0);
+		EXPECT_EQ(l2.g.flow_slots, 2048u);
+		EXPECT_EQ(shmnic_region_check(&r, l3.size - 1, &l2), -EINVAL);
+	}
+	/* a version 2 header (no flow table) is refused */
+	{
+		shmnic_region r = good;
+		r.version = 2;
+		EXPECT_EQ(shmnic_region_check(&r, bar, &l2), -EINVAL);
+	}
+}
+
+TEST(Layout, FlowPartsAreDistinctAndInOrder)
+{
+	shmnic_geometry g = geometry(8, 256, 2048, 256, 2, 1, 256);
+	shmnic_layout l;
+	ASSERT_EQ(shmnic_layout_compute(&g, ~0ull, &l), 0);
+	u8 *base = reinterpret_cast<u8 *>(0x100000);
+	for (u32 id = 0; id < g.max_nodes; id++) {
+		shmnic_flow *p = shmnic_flow_part(base, &l, id);
+		EXPECT_EQ((u8 *)p - base,
+			  (ptrdiff_t)(l.flow_off + (u64)id * 256 * 64)) << id;
+		/* the last entry of the last part ends inside the region */
+		EXPECT_LE((u64)((u8 *)(p + g.flow_slots) - base), l.size) << id;
+	}
+	/* the largest table: 64 nodes of 65536 entries, 256 MiB */
+	shmnic_geometry big = geometry(64, 16, 65536, 16, 1, 0, SHMNIC_MAX_FLOWS);
+	ASSERT_EQ(shmnic_layout_compute(&big, ~0ull, &l), 0);
+	EXPECT_EQ(l.size - l.flow_off, 256 * MiB);
+	EXPECT_EQ((u8 *)shmnic_flow_part(base, &l, 63) - base,
+		  (ptrdiff_t)(l.flow_off + 63ull * 65536 * 64));
+}
+
 /* The header compiled as C (see c_compile.c) agrees with the C++ view. */
 extern "C" int shmnic_c_layout(const struct shmnic_geometry *g, u64 size,
 			       struct shmnic_layout *l);
 extern "C" size_t shmnic_c_sizeof(int which);
+extern "C" size_t shmnic_c_offsetof(int which);
 
 TEST(Layout, CAndCxxAgreeOnLayout)
 {
@@ -344,4 +477,28 @@ TEST(Layout, CAndCxxAgreeOnLayout)
 	EXPECT_EQ(shmnic_c_sizeof(1), sizeof(shmnic_desc));
 	EXPECT_EQ(shmnic_c_sizeof(2), sizeof(shmnic_ring));
 	EXPECT_EQ(shmnic_c_sizeof(3), sizeof(shmnic_layout));
+	EXPECT_EQ(shmnic_c_sizeof(4), sizeof(shmnic_flow));
+	EXPECT_EQ(shmnic_c_sizeof(5), sizeof(shmnic_flow_key));
+	EXPECT_EQ(shmnic_c_sizeof(6), sizeof(shmnic_query));
+	EXPECT_EQ(shmnic_c_offsetof(0), offsetof(shmnic_region, flow_slots));
+	EXPECT_EQ(shmnic_c_offsetof(1), offsetof(shmnic_region, flow_off));
+	EXPECT_EQ(shmnic_c_offsetof(2), offsetof(shmnic_layout, flow_off));
+	EXPECT_EQ(shmnic_c_offsetof(3), offsetof(shmnic_flow, key));
+	EXPECT_EQ(shmnic_c_offsetof(4), offsetof(shmnic_query, key));
+}
+
+TEST(Layout, FlowAbiOffsets)
+{
+	EXPECT_EQ(sizeof(shmnic_flow), SHMNIC_CACHELINE);
+	EXPECT_EQ(offsetof(shmnic_flow, seq), 0u);
+	EXPECT_EQ(offsetof(shmnic_flow, state), 4u);
+	EXPECT_EQ(offsetof(shmnic_flow, node), 6u);
+	EXPECT_EQ(offsetof(shmnic_flow, last), 8u);
+	EXPECT_EQ(offsetof(shmnic_flow, hash), 12u);
+	EXPECT_EQ(offsetof(shmnic_flow, key), 16u);
+	EXPECT_EQ(sizeof(shmnic_flow_key), 40u);
+	EXPECT_EQ(offsetof(shmnic_flow_key, saddr), 8u);
+	EXPECT_EQ(offsetof(shmnic_flow_key, daddr), 24u);
+	EXPECT_EQ(offsetof(shmnic_region, flow_off) % 8, 0u);
+	EXPECT_LE(sizeof(shmnic_region), SHMNIC_PAGE);
 }

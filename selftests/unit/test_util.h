@@ -54,11 +54,16 @@ inline Buffer alloc_exact(size_t size)
 	return Buffer(static_cast<u8 *>(p));
 }
 
+/* The driver's default flow table: 1024 entries per node (main.c). */
+constexpr u32 DEFAULT_FLOW_SLOTS = 1024;
+
 inline shmnic_geometry geometry(u32 max_nodes, u32 ring_slots, u32 buf_size,
-				u32 bcast_slots, u32 nets, u32 mcast_rings = 0)
+				u32 bcast_slots, u32 nets, u32 mcast_rings = 0,
+				u32 flow_slots = DEFAULT_FLOW_SLOTS)
 {
-	shmnic_geometry g;
+	shmnic_geometry g{};
 	g.mcast_rings = mcast_rings;
+	g.flow_slots = flow_slots;
 	g.max_nodes = max_nodes;
 	g.ring_slots = ring_slots;
 	g.buf_size = buf_size;

@@ -144,7 +144,7 @@ struct Result {
 	double secs = 0;
 };
 
-const shmnic_geometry GEOMETRY = {2, 256, 2048, 256, 1, 0};
+const shmnic_geometry GEOMETRY = {2, 256, 2048, 256, 1, 0, SHMNIC_MIN_FLOWS};
 
 void receiver(shmnic_ring rx, Report *rep, u32 size, int efd)
 {

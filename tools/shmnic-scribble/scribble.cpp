@@ -6,10 +6,12 @@
  * time and at a given rate, writes random bytes anywhere (also into the
  * region header, unless --spare-header) and targeted bad values into the
  * words the nodes read: ring indices, descriptors, fake frames, broadcast
- * lock and write index, node table entries, the region header. The layout
+ * lock and write index, node table entries, flow table entries, the region
+ * header. The layout
  * is found with shmnic_region_check() on the header; when the header is not
  * valid only random bytes are written. See shmnic-scribble.1.
  */
+#include <shmnic/flow.h>
 #include <shmnic/layout.h>
 
 #include <array>
@@ -97,6 +99,7 @@ enum Kind {
 	K_NODE,			// node table entries
 	K_HEADER,		// region header fields
 	K_DATA,			// random bytes in slot buffers near the indices
+	K_FLOW,			// flow table entries (struct shmnic_flow)
 	K_COUNT
 };
 
@@ -104,7 +107,7 @@ constexpr std::array<const char *, K_COUNT> kKindName = {
 	"random_any", "random_hot", "pair_prod", "pair_cons", "pair_epoch",
 	"pair_doorbell", "pair_desc", "pair_frame", "bcast_lock",
 	"bcast_widx", "bcast_hdr", "bcast_desc", "bcast_frame", "node_table",
-	"region_header", "slot_data",
+	"region_header", "slot_data", "flow_table",
 };
 
 
@@ -432,6 +435,14 @@ private:
 		return l_.node_off + (u64)id * sizeof(shmnic_node);
 	}
 
+	// Entry @i (taken modulo flow_slots) of node @id's flow table part.
+	u64 flow_off(u32 id, u32 i) const
+	{
+		return l_.flow_off +
+		       ((u64)id * l_.g.flow_slots + (i & (l_.g.flow_slots - 1))) *
+		       sizeof(shmnic_flow);
+	}
+
 	u64 pair_off(u32 net, u32 from, u32 to) const
 	{
 		return l_.net_off[net] +
@@ -683,7 +694,7 @@ private:
 		u64 ring;
 
 		kind_ = K_RANDOM_HOT;
-		switch (below(4)) {
+		switch (below(5)) {
 		case 0:
 			random_in(l_.node_off, node_off(max_nodes()));
 			break;
@@ -694,6 +705,12 @@ private:
 		case 2:
 			ring = bcast_off(nt);
 			random_in(ring, ring + l_.bcast_buf_off);
+			break;
+		case 3:
+			/* the flow table part of a targeted node */
+			ring = flow_off(node(), 0);
+			random_in(ring, ring + (u64)l_.g.flow_slots *
+					 sizeof(shmnic_flow));
 			break;
 		default:
 			if (!o_.spare_header)
@@ -819,6 +836,9 @@ private:
 		case K_NODE:
 			target_node();
 			break;
+		case K_FLOW:
+			target_flow();
+			break;
 		case K_HEADER:
 			if (o_.spare_header) {
 				kind_ = K_NODE;
@@ -889,9 +909,133 @@ private:
 		}
 	}
 
+	/*
+	 * One flow table entry, of a targeted node's part or (sometimes) of a
+	 * phantom id: mostly an entry in use if one is near, so that gateways
+	 * really look at what is written. Fields are set to what the owner
+	 * would never write, or a whole entry is faked so that it is found:
+	 * consistent sequence, the hash of its key, in its key's set, serving
+	 * a node that does not exist or is not up.
+	 */
+	void target_flow()
+	{
+		const u32 slots = l_.g.flow_slots;
+		u32 id = chance(4) ? (u32)below(max_nodes()) : node();
+		u32 i = (u32)below(slots), k;
+
+		for (k = 0; k < 16; k++)	/* prefer a used entry */
+			if (get<u8>(flow_off(id, i + k) +
+				    offsetof(shmnic_flow, state)) != SHMNIC_FS_FREE)
+				break;
+		if (k < 16)
+			i += k;
+		u64 e = flow_off(id, i);
+		u64 seq = e + offsetof(shmnic_flow, seq);
+		u64 last = e + offsetof(shmnic_flow, last);
+		u64 hash = e + offsetof(shmnic_flow, hash);
+		u64 key = e + offsetof(shmnic_flow, key);
+
+		switch (below(9)) {
+		case 0:
+			/* odd: a writer that never finishes; or moved on */
+			put<u32>(seq, pick(std::array<u32, 6>{
+				get<u32>(seq) | 1, get<u32>(seq) + 2, 0, 1,
+				0xffffffffu, static_cast<u32>(rng_()) }));
+			break;
+		case 1:
+			put<u8>(e + offsetof(shmnic_flow, state),
+				pick(std::array<u8, 8>{ SHMNIC_FS_FREE, SHMNIC_FS_SYN,
+							SHMNIC_FS_EST, SHMNIC_FS_CLOSING,
+							SHMNIC_FS_UDP, SHMNIC_FS_MAX + 1,
+							0xff, static_cast<u8>(rng_()) }));
+			break;
+		case 2:
+			put<u16>(e + offsetof(shmnic_flow, node), bad_src());
+			break;
+		case 3: {
+			/* stamps far ahead or behind, and just at the timeouts */
+			u32 hb = static_cast<u32>(get<u64>(node_off(id) +
+					offsetof(shmnic_node, heartbeat)));
+			put<u32>(last, pick(std::array<u32, 8>{
+				0, hb, hb + 1, hb - SHMNIC_FLOW_TO_EST,
+				hb - SHMNIC_FLOW_TO_EST - 1, hb + 0x80000000u,
+				0xffffffffu, static_cast<u32>(rng_()) }));
+			break;
+		}
+		case 4:
+			/* a hash of another set, of the same set, or random */
+			put<u32>(hash, pick(std::array<u32, 4>{
+				get<u32>(hash) ^ 1, get<u32>(hash) ^ SHMNIC_FLOW_WAYS,
+				(static_cast<u32>(rng_()) & ~(slots - 1)) |
+					(i & (slots - 1)),
+				static_cast<u32>(rng_()) }));
+			break;
+		case 5:
+			/* key bytes: family, protocol, ports, addresses, pad */
+			put_bytes(key + below(sizeof(shmnic_flow_key)), 1 + below(8));
+			break;
+		case 6:
+			fake_flow(id, i);
+			break;
+		case 7:
+			/* torn: odd sequence, then fields changed */
+			put<u32>(seq, get<u32>(seq) | 1);
+			put_bytes(e + offsetof(shmnic_flow, state),
+				  sizeof(shmnic_flow) - offsetof(shmnic_flow, state));
+			break;
+		default:
+			put_bytes(e + below(sizeof(shmnic_flow)), 1 + below(64));
+		}
+	}
+
+	/*
+	 * A consistent entry that find() will match for its key, written where
+	 * the owner would put it (its key's set in part @id), pointing at a
+	 * node that may not exist or serve it.
+	 */
+	void fake_flow(u32 id, u32 near)
+	{
+		shmnic_flow_key k{};
+		const u32 slots = l_.g.flow_slots;
+
+		k.family = chance(4) ? 6 : 4;
+		k.proto = chance(4) ? 17 : 6;
+		k.sport = static_cast<u16>(rng_());
+		k.dport = pick(std::array<u16, 4>{ 0x5000, 0xbb01, 0x511f,
+						   static_cast<u16>(rng_()) });
+		for (u32 b = 0; b < (k.family == 4 ? 4u : 16u); b++) {
+			k.saddr[b] = static_cast<u8>(rng_());
+			k.daddr[b] = static_cast<u8>(rng_());
+		}
+		if (chance(8))
+			k.pad = static_cast<u16>(rng_());	/* never matched */
+		u32 h = shmnic_flow_hash(&k);
+		/* in its own set, or (sometimes) where it was asked to go */
+		u32 at = chance(4) ? near : shmnic_flow_set(h, slots) +
+					     (u32)below(SHMNIC_FLOW_WAYS);
+		u64 e = flow_off(id, at);
+		u32 seq = get<u32>(e + offsetof(shmnic_flow, seq));
+		u32 hb = static_cast<u32>(get<u64>(node_off(id) +
+				offsetof(shmnic_node, heartbeat)));
+
+		put<u32>(e + offsetof(shmnic_flow, seq), seq | 1);
+		put<u8>(e + offsetof(shmnic_flow, state),
+			static_cast<u8>(SHMNIC_FS_SYN + below(SHMNIC_FS_MAX)));
+		put<u16>(e + offsetof(shmnic_flow, node),
+			 chance(2) ? static_cast<u16>(node()) : bad_src());
+		put<u32>(e + offsetof(shmnic_flow, last), hb);
+		put<u32>(e + offsetof(shmnic_flow, hash), h);
+		const u8 *kb = reinterpret_cast<const u8 *>(&k);
+		for (u32 b = 0; b < sizeof(k); b++)
+			put<u8>(e + offsetof(shmnic_flow, key) + b, kb[b]);
+		/* published (even), or left odd now and then */
+		put<u32>(e + offsetof(shmnic_flow, seq),
+			 chance(8) ? (seq | 1) : (seq | 1) + 1);
+	}
+
 	void target_header()
 	{
-		switch (below(6)) {
+		switch (below(8)) {
 		case 0:
 			put<u32>(offsetof(shmnic_region, magic), static_cast<u32>(rng_()));
 			break;
@@ -911,6 +1055,16 @@ private:
 			break;
 		case 4:
 			put<u64>(offsetof(shmnic_region, size), rng_());
+			break;
+		case 5:
+			put<u32>(offsetof(shmnic_region, flow_slots),
+				 pick(std::array<u32, 5>{ 0, 63, l_.g.flow_slots * 2,
+							 1u << 31, 0xffffffffu }));
+			break;
+		case 6:
+			put<u64>(offsetof(shmnic_region, flow_off),
+				 pick(std::array<u64, 4>{ l_.flow_off + SHMNIC_PAGE,
+							 l_.net_off[0], 0, rng_() }));
 			break;
 		default:
 			put<u64>(offsetof(shmnic_region, net_off), rng_());
@@ -969,10 +1123,10 @@ int run(const Options &o)
 		if (!o.quiet)
 			std::printf("%s: %s: %" PRIu64 " bytes, layout of %u nodes "
 				    "(%u targeted), %u nets, %u ring slots of %u bytes, "
-				    "%u broadcast slots\n",
+				    "%u broadcast slots, %u flow entries per node\n",
 				    kProg, o.region.c_str(), size, l.g.max_nodes,
 				    s.nodes(), l.g.nets, l.g.ring_slots,
-				    l.g.buf_size, l.g.bcast_slots);
+				    l.g.buf_size, l.g.bcast_slots, l.g.flow_slots);
 	} else {
 		if (!o.quiet)
 			std::printf("%s: %s: %" PRIu64 " bytes, header not valid: "

@@ -6,10 +6,12 @@
  * also in the node table and ring headers (targeted writes). Then: with
  * --spare-header the header page stays intact; with a damaged header and
  * --mode targeted it falls back to random bytes; --kinds restricts the
- * writes; bad usage exits 2.
+ * writes (node_table, flow_table: only the node table, only the flow
+ * table changes); bad usage exits 2.
  *
  * usage: test_shmnic_scribble PATH-TO-shmnic-scribble
  */
+#include <shmnic/flow.h>
 #include <shmnic/layout.h>
 
 #include <cstdio>
@@ -134,7 +136,8 @@ int main(int argc, char **argv)
 	const std::string prog = argv[1];
 	const shmnic_geometry g = { .max_nodes = 4, .ring_slots = 128,
 				    .buf_size = 2048, .bcast_slots = 128,
-				    .nets = 2, .mcast_rings = 2 };
+				    .nets = 2, .mcast_rings = 2,
+				    .flow_slots = 256 };
 	shmnic_layout l;
 
 	if (shmnic_layout_compute(&g, ~0ull, &l)) {
@@ -162,12 +165,17 @@ int main(int argc, char **argv)
 				r.base();
 			rings += changed(before, r.base(), o, o + l.ring_desc_off);
 		}
+	const u64 flow_end = l.flow_off + (u64)g.max_nodes * g.flow_slots *
+					      sizeof(shmnic_flow);
+	u64 flows = changed(before, r.base(), l.flow_off, flow_end);
 	std::printf("both: %llu bytes changed, %llu in the node table, %llu in "
-		    "ring headers of nodes 0-2\n", (unsigned long long)all,
-		    (unsigned long long)nodes, (unsigned long long)rings);
+		    "ring headers of nodes 0-2, %llu in the flow table\n",
+		    (unsigned long long)all, (unsigned long long)nodes,
+		    (unsigned long long)rings, (unsigned long long)flows);
 	CHECK(all > 1000, "only %llu bytes changed", (unsigned long long)all);
 	CHECK(nodes > 0, "node table untouched");
 	CHECK(rings > 0, "ring headers untouched");
+	CHECK(flows > 0, "flow table untouched");
 
 	/* 2. --spare-header: the header page stays as it was */
 	format(r, l);
@@ -205,7 +213,31 @@ int main(int argc, char **argv)
 		    (unsigned long long)all, (unsigned long long)nodes);
 	CHECK(nodes > 0 && all == nodes, "writes outside the node table");
 
-	/* 5. usage errors */
+	/* 5. --kinds flow_table: only the flow table changes, and some
+	 * entries end up readable (fake entries) */
+	format(r, l);
+	before.assign(r.base(), r.base() + r.size());
+	rc = scribble(prog, { "--region", r.path(), "--duration", "0.3",
+			      "--kinds", "flow_table", "--nodes", "3", "--seed", "5",
+			      "--quiet" });
+	CHECK(rc == 0, "exit status %d", rc);
+	flows = changed(before, r.base(), l.flow_off, flow_end);
+	all = changed(before, r.base(), 0, r.size());
+	u64 readable = 0;
+	for (u32 id = 0; id < g.max_nodes; id++) {
+		shmnic_flow *part = shmnic_flow_part(r.base(), &l, id);
+		for (u32 i = 0; i < g.flow_slots; i++) {
+			shmnic_flow f;
+			readable += !shmnic_flow_read(&part[i], &f);
+		}
+	}
+	std::printf("kinds flow_table: %llu bytes changed, %llu in the flow table, "
+		    "%llu entries readable\n", (unsigned long long)all,
+		    (unsigned long long)flows, (unsigned long long)readable);
+	CHECK(flows > 0 && all == flows, "writes outside the flow table");
+	CHECK(readable > 0, "no consistent fake entries");
+
+	/* 6. usage errors */
 	CHECK(scribble(prog, { "--region", r.path(), "--mode", "bogus" }) == 2,
 	      "bad --mode accepted");
 	CHECK(scribble(prog, { "--duration", "1" }) == 2, "missing --region accepted");
