@@ -61,7 +61,7 @@ if is_ext; then
 	info "udp after removal: $(jq -c '{answered, lost, servers}' /tmp/udp2.json)"
 	check "udp_after_removal_node1_node2" only /tmp/udp2.json 1 2
 	# phase 2: node1's server dies while connections are being opened
-	flowbench connect "$GLOBAL_IP" 80 --conns 60 --parallel 2 --timeout-ms 3000 -j \
+	flowbench connect "$GLOBAL_IP" 80 --conns 150 --parallel 2 --timeout-ms 3000 -j \
 		>/tmp/mid.json &
 	mid=$!
 	barrier kill_now
@@ -114,10 +114,10 @@ case $ME in
 esac
 barrier kill_now
 if [ "$ME" = 1 ]; then
-	sleep 2
+	sleep 1
 	flowbench_stop
 fi
 barrier killed
-[ "$ME" = 3 ] || flowbench_stop
 barrier done
+[ "$ME" = 3 ] || flowbench_stop
 ktap_finish

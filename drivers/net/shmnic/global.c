@@ -197,15 +197,21 @@ static int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
 
 	*own = -1;
 	i = shmnic_flow_find(gw->part, slots, k, hash, f);
-	if (i >= 0 && f->node < n) {
+	if (i >= 0 && f->node < n &&
+	    !shmnic_flow_expired(f->state, f->last, shmnic_gw_now(sd))) {
 		*own = i;
 		return f->node;
 	}
 	for (id = 0; id < n; id++) {
+		const struct shmnic_node *e = shmnic_node_at(sd->shm, &sd->lay, id);
+
 		if (id == sd->id || !READ_ONCE(sd->nodes[id].up))
 			continue;
+		/* Another gateway's entry, aged by that gateway's clock. */
 		if (shmnic_flow_find(shmnic_flow_part(sd->shm, &sd->lay, id),
-				     slots, k, hash, f) >= 0 && f->node < n)
+				     slots, k, hash, f) >= 0 && f->node < n &&
+		    !shmnic_flow_expired(f->state, f->last,
+					 (u32)READ_ONCE(e->heartbeat)))
 			return f->node;
 	}
 	return -ENOENT;
