@@ -9,6 +9,7 @@
 #include <linux/version.h>
 #include <linux/pci.h>
 #include <net/genetlink.h>
+#include <net/udp.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
 /* 6.11 added pcim_iomap_region() and deprecated pcim_iomap_table(). */
@@ -26,6 +27,15 @@ static inline void __iomem *pcim_iomap_region(struct pci_dev *pdev, int bar,
 #define shmnic_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
 #else
 #define shmnic_dump_attrs(cb) (genl_info_dump(cb)->attrs)
+#endif
+
+/* 6.2 gave each network namespace its own UDP hash table (it may be the
+ * shared one).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define shmnic_udp_table(net) (&udp_table)
+#else
+#define shmnic_udp_table(net) ((net)->ipv4.udp_table)
 #endif
 
 #endif /* _DRIVERS_NET_SHMNIC_COMPAT_H */

@@ -381,8 +381,9 @@ static u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
 						   sport, daddr, hnum, dif, 0))
 				ans = SHMNIC_ANS_LISTEN;
 		} else {
-			sk = udp4_lib_lookup(net, saddr, sport, daddr, dport,
-					     dif);
+			sk = __udp4_lib_lookup(net, saddr, sport, daddr, dport,
+					       dif, 0, shmnic_udp_table(net),
+					       NULL);
 		}
 #if IS_ENABLED(CONFIG_IPV6)
 	} else {
@@ -400,17 +401,18 @@ static u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
 						  sport, daddr, hnum, dif, 0))
 				ans = SHMNIC_ANS_LISTEN;
 		} else {
-			sk = udp6_lib_lookup(net, saddr, sport, daddr, dport,
-					     dif);
+			sk = __udp6_lib_lookup(net, saddr, sport, daddr, dport,
+					       dif, 0, shmnic_udp_table(net),
+					       NULL);
 		}
 #endif
 	}
-	if (sk) {
-		/* A connected UDP socket owns the flow; else it listens. */
+	/* A connected UDP socket owns the flow; else it listens. (No
+	 * reference: UDP sockets are freed after an RCU grace period.)
+	 */
+	if (sk)
 		ans = sk->sk_state == TCP_ESTABLISHED ? SHMNIC_ANS_CONN :
 							SHMNIC_ANS_LISTEN;
-		sock_put(sk);
-	}
 	return ans;
 }
 
