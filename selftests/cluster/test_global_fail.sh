@@ -12,6 +12,9 @@
 #    and node2 only, none fails.
 # 2. node1's server is killed while ext opens connections: the
 #    connections opened after that all go to node2, none fails.
+# 3. The gateway's module is removed while ext opens connections, and
+#    loaded again: no kernel complains, and once node0 is configured again
+#    connections through it work (to node2).
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
 require_external
 require_nodes 4
@@ -46,7 +49,7 @@ gstat() {
 
 ktap_header
 if is_ext; then
-	ktap_plan 6
+	ktap_plan 7
 	barrier ready
 	flowbench udp "$GLOBAL_IP" 80 --flows 30 --packets 3 -j >/tmp/udp1.json
 	info "udp before: $(jq -c '{answered, lost, servers}' /tmp/udp1.json)"
@@ -75,9 +78,34 @@ if is_ext; then
 	flowbench connect "$GLOBAL_IP6" 80 --conns 20 --parallel 2 -j >/tmp/c4.json
 	info "tcp6 after the kill: $(jq -c '{ok, failed, servers}' /tmp/c4.json)"
 	check "tcp6_after_kill_all_node2" only /tmp/c4.json 2
+	# phase 3: the gateway reloads under traffic
+	flowbench connect "$GLOBAL_IP" 80 --conns 300 --parallel 2 --timeout-ms 2000 -j \
+		>/tmp/reload.json &
+	mid=$!
+	barrier gw_reload
+	barrier gw_back
+	wait "$mid"
+	info "during the reload: $(jq -c '{ok, failed, servers}' /tmp/reload.json)"
+	busywait 10000 flowbench connect "$GLOBAL_IP" 80 --conns 1 --timeout-ms 1000 -j >/dev/null
+	flowbench connect "$GLOBAL_IP" 80 --conns 20 --parallel 2 -j >/tmp/c5.json
+	info "tcp after the gateway's reload: $(jq -c '{ok, failed, servers}' /tmp/c5.json)"
+	check "tcp_after_gateway_reload" only /tmp/c5.json 2
 	barrier done
 	ktap_finish
 fi
+
+KO=/lib/modules/shmnic/shmnic.ko
+
+# gw_reload: node0 pulls the module under traffic and configures it again.
+gw_reload() {
+	sleep 1
+	rmmod shmnic || return 1
+	insmod "$KO" || return 1
+	ip link set shml0 up &&
+		ip addr add "$(ip_of 0)/24" dev shml0 &&
+		ip -6 addr add "$(ip6_of 0)/64" dev shml0 nodad &&
+		global_setup
+}
 
 ensure_pass "global_setup" global_setup
 [ "$ME" = 0 ] || ensure_pass "serve_port_80" flowbench_serve 80 "node$ME" --udp
@@ -85,7 +113,7 @@ barrier ready
 barrier flows_made
 case $ME in
 0)
-	ktap_plan 3
+	ktap_plan 4
 	shmnicctl -j flows >/tmp/before.json
 	flow_keys /tmp/before.json >/tmp/before.keys
 	info "flows before: $(jq -c 'group_by(.node) | map({node: .[0].node, n: length})' /tmp/before.json)"
@@ -118,6 +146,9 @@ if [ "$ME" = 1 ]; then
 	flowbench_stop
 fi
 barrier killed
+barrier gw_reload
+[ "$ME" = 0 ] && check "gateway_reloaded" gw_reload
+barrier gw_back
 barrier done
 [ "$ME" = 3 ] || flowbench_stop
 ktap_finish
