@@ -11,7 +11,10 @@
 # intact, spread over node1 and node2 (each at least 30); a persistent
 # connection is served start to end by one node; UDP flows stick to one
 # node; a port nobody listens on gets no answer (dropped and counted) and
-# the gateway keeps working. node0's flow table and counters say the same.
+# the gateway keeps working. node0's flow table and counters say the same,
+# and shmnicctl monitor shows the flows as they are made. With
+# "shmnicctl policy rr" on the gateway, 20 connections one after another
+# alternate between node1 and node2.
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
 require_external
 require_nodes 4
@@ -73,7 +76,7 @@ gstat() {
 
 ktap_header
 if is_ext; then
-	ktap_plan 9
+	ktap_plan 10
 	barrier ready
 	connect_spread "tcp_100_ipv4" "$GLOBAL_IP" 100
 	connect_spread "tcp_100_ipv6" "$GLOBAL_IP6" 100
@@ -91,6 +94,10 @@ if is_ext; then
 	check "unserved_port_ipv6" unserved "$GLOBAL_IP6"
 	flowbench connect "$GLOBAL_IP" 80 --conns 10 -j >/tmp/after.json
 	check "gateway_works_after" jq -e '.passed and .ok == 10' /tmp/after.json
+	barrier policy_rr
+	flowbench connect "$GLOBAL_IP" 80 --conns 20 -j >/tmp/rr_policy.json
+	info "policy rr: $(jq -c '{ok, servers}' /tmp/rr_policy.json)"
+	check "policy_rr_alternates" jq -e '.passed and .servers.node1 == 10 and .servers.node2 == 10' /tmp/rr_policy.json
 	barrier traffic_done
 	barrier checked
 	ktap_finish
@@ -98,14 +105,25 @@ fi
 
 ensure_pass "global_setup" global_setup
 case $ME in
+0)
+	shmnicctl -j monitor >/tmp/monitor.json 2>/tmp/monitor.err &
+	MONITOR=$!
+	;;
 1 | 2) ensure_pass "serve_port_80" flowbench_serve 80 "node$ME" --udp ;;
 esac
 barrier ready
+[ "$ME" = 0 ] && ensure_pass "policy rr" shmnicctl policy rr
+barrier policy_rr
 barrier traffic_done
 case $ME in
 0)
-	ktap_plan 6
+	ktap_plan 8
+	shmnicctl policy hash
+	check "policy_hash_again" sh -c "shmnicctl -j show | jq -e '.policy == \"hash\"' >/dev/null"
 	check "flows_listed" flows_ok
+	kill "$MONITOR"
+	info "monitor: $(jq -s -c 'group_by(.flow) | map({(.[0].flow // "node"): length}) | add' /tmp/monitor.json)"
+	check "flow_events" jq -s -e '[.[] | select(.flow == "new")] | length >= 250' /tmp/monitor.json
 	check "nodes_all_up" sh -c "shmnicctl -j nodes | jq -e '[.[] | select(.state == \"up\")] | length == 4' >/dev/null"
 	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
 	check "gw_forwarded" [ "$(gstat gw_forwarded)" -ge 400 ]
