@@ -287,9 +287,18 @@ err_cancel:
 	return -EMSGSIZE;
 }
 
-/* cb->args[0]: devices done, [1]: next node id of the current device. */
-static int shmnic_get_nodes_dumpit(struct sk_buff *skb,
-				   struct netlink_callback *cb)
+/* One message of a dump: item @i of device @sd, or -ENOENT to skip it. */
+typedef int (*shmnic_dump_put_t)(struct sk_buff *skb, struct shmnic_dev *sd,
+				 u64 i);
+
+/* Dump @count(sd) items of each device of the requester's namespace (or of
+ * the one named by SHMNIC_A_IFINDEX), each as one @cmd message holding
+ * SHMNIC_A_IFINDEX and what @put adds. cb->args[0]: devices done, [1]: next
+ * item of the current device.
+ */
+static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
+		       u8 cmd, u64 (*count)(const struct shmnic_dev *sd),
+		       shmnic_dump_put_t put)
 {
 	const struct nlattr *ifattr = shmnic_dump_attrs(cb)[SHMNIC_A_IFINDEX];
 	struct net *net = sock_net(skb->sk);
@@ -306,30 +315,34 @@ static int shmnic_get_nodes_dumpit(struct sk_buff *skb,
 	}
 	list_for_each_entry(sd, &shmnic_devs, genl_node) {
 		struct net_device *ndev = sd->local->ndev;
-		u32 id;
+		u64 i, n = count(sd);
 
 		if (!net_eq(dev_net(ndev), net) ||
 		    (ifattr && !shmnic_dev_is(sd, nla_get_u32(ifattr))))
 			continue;
 		if (devno++ < cb->args[0])
 			continue;
-		for (id = cb->args[1]; id < shmnic_nodes(sd); id++) {
+		for (i = cb->args[1]; i < n; i++) {
 			void *hdr;
+			int ret;
 
 			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 					  cb->nlh->nlmsg_seq,
-					  &shmnic_genl_family, NLM_F_MULTI,
-					  SHMNIC_CMD_GET_NODES);
+					  &shmnic_genl_family, NLM_F_MULTI, cmd);
 			if (!hdr)
 				goto out;
 			genl_dump_check_consistent(cb, hdr);
-			if (nla_put_u32(skb, SHMNIC_A_IFINDEX, ndev->ifindex) ||
-			    shmnic_put_node(skb, sd, id)) {
+			ret = nla_put_u32(skb, SHMNIC_A_IFINDEX, ndev->ifindex);
+			if (!ret)
+				ret = put(skb, sd, i);
+			if (ret) {
 				genlmsg_cancel(skb, hdr);
-				goto out;
+				if (ret != -ENOENT)
+					goto out;
+				continue;
 			}
 			genlmsg_end(skb, hdr);
-			cb->args[1] = id + 1;
+			cb->args[1] = i + 1;
 		}
 		cb->args[0]++;
 		cb->args[1] = 0;
@@ -337,6 +350,23 @@ static int shmnic_get_nodes_dumpit(struct sk_buff *skb,
 out:
 	mutex_unlock(&shmnic_devs_lock);
 	return err ? err : skb->len;
+}
+
+static u64 shmnic_node_count(const struct shmnic_dev *sd)
+{
+	return shmnic_nodes(sd);
+}
+
+static int shmnic_dump_node(struct sk_buff *skb, struct shmnic_dev *sd, u64 i)
+{
+	return shmnic_put_node(skb, sd, i);
+}
+
+static int shmnic_get_nodes_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	return shmnic_dump(skb, cb, SHMNIC_CMD_GET_NODES, shmnic_node_count,
+			   shmnic_dump_node);
 }
 
 static int shmnic_set_doit(struct sk_buff *skb, struct genl_info *info)
@@ -479,61 +509,28 @@ static bool shmnic_flow_get(struct shmnic_dev *sd, u32 gw, u32 i,
 	return true;
 }
 
-/* cb->args[0]: devices done, [1]: next entry (gateway * slots + i). */
+static u64 shmnic_flow_count(const struct shmnic_dev *sd)
+{
+	return (u64)shmnic_nodes(sd) * sd->lay.g.flow_slots;
+}
+
+/* Entry @at of the flow table (gateway at / flow_slots), if live. */
+static int shmnic_dump_flow(struct sk_buff *skb, struct shmnic_dev *sd, u64 at)
+{
+	struct shmnic_flow f;
+	u32 gw, i, idle;
+
+	gw = div_u64_rem(at, sd->lay.g.flow_slots, &i);
+	if (!shmnic_flow_get(sd, gw, i, &f, &idle))
+		return -ENOENT;
+	return shmnic_put_flow(skb, &f, gw, idle, 0);
+}
+
 static int shmnic_get_flows_dumpit(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
-	const struct nlattr *ifattr = shmnic_dump_attrs(cb)[SHMNIC_A_IFINDEX];
-	struct net *net = sock_net(skb->sk);
-	struct shmnic_dev *sd;
-	unsigned long devno = 0;
-	int err = 0;
-
-	mutex_lock(&shmnic_devs_lock);
-	if (ifattr && !cb->args[0] && !cb->args[1] &&
-	    !shmnic_genl_find(net, ifattr, cb->extack)) {
-		err = -ENODEV;
-		goto out;
-	}
-	list_for_each_entry(sd, &shmnic_devs, genl_node) {
-		struct net_device *ndev = sd->local->ndev;
-		u64 total = (u64)shmnic_nodes(sd) * sd->lay.g.flow_slots;
-		u64 at;
-
-		if (!net_eq(dev_net(ndev), net) ||
-		    (ifattr && !shmnic_dev_is(sd, nla_get_u32(ifattr))))
-			continue;
-		if (devno++ < cb->args[0])
-			continue;
-		for (at = cb->args[1]; at < total; at++) {
-			u32 gw = at / sd->lay.g.flow_slots;
-			u32 i = at % sd->lay.g.flow_slots;
-			struct shmnic_flow f;
-			u32 idle;
-			void *hdr;
-
-			if (!shmnic_flow_get(sd, gw, i, &f, &idle))
-				continue;
-			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-					  cb->nlh->nlmsg_seq,
-					  &shmnic_genl_family, NLM_F_MULTI,
-					  SHMNIC_CMD_GET_FLOWS);
-			if (!hdr)
-				goto out;
-			if (nla_put_u32(skb, SHMNIC_A_IFINDEX, ndev->ifindex) ||
-			    shmnic_put_flow(skb, &f, gw, idle, 0)) {
-				genlmsg_cancel(skb, hdr);
-				goto out;
-			}
-			genlmsg_end(skb, hdr);
-			cb->args[1] = at + 1;
-		}
-		cb->args[0]++;
-		cb->args[1] = 0;
-	}
-out:
-	mutex_unlock(&shmnic_devs_lock);
-	return err ? err : skb->len;
+	return shmnic_dump(skb, cb, SHMNIC_CMD_GET_FLOWS, shmnic_flow_count,
+			   shmnic_dump_flow);
 }
 
 static const struct genl_ops shmnic_genl_ops[] = {
@@ -590,47 +587,63 @@ static struct genl_family shmnic_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(shmnic_mcgrps),
 };
 
+/* A notification @cmd about device @ndev holding SHMNIC_A_IFINDEX, or
+ * NULL when nobody listens (or no memory). Under RCU; @hdr for
+ * shmnic_event_send().
+ */
+static struct sk_buff *shmnic_event_start(struct net_device *ndev, u8 cmd,
+					  void **hdr)
+{
+	struct sk_buff *msg;
+
+	if (!READ_ONCE(shmnic_genl_registered) ||
+	    !genl_has_listeners(&shmnic_genl_family, dev_net(ndev),
+				SHMNIC_MCGRP_EVENTS))
+		return NULL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &shmnic_genl_family, 0, cmd);
+	if (!*hdr || nla_put_u32(msg, SHMNIC_A_IFINDEX, ndev->ifindex)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static void shmnic_event_send(struct net_device *ndev, struct sk_buff *msg,
+			      void *hdr)
+{
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&shmnic_genl_family, dev_net(ndev), msg, 0,
+				SHMNIC_MCGRP_EVENTS, GFP_ATOMIC);
+}
+
 /* Node @id went up or down, or came back with a new epoch. Any context. */
 void shmnic_genl_node_event(struct shmnic_dev *sd, u32 id, bool up, u32 epoch)
 {
 	struct net_device *ndev = sd->local ? sd->local->ndev : NULL;
 	struct nlattr *nest;
 	struct sk_buff *msg;
-	struct net *net;
 	void *hdr;
 
 	if (!ndev)
 		return;
 	rcu_read_lock();
-	if (!READ_ONCE(shmnic_genl_registered))
-		goto out;
-	net = dev_net(ndev);
-	if (!genl_has_listeners(&shmnic_genl_family, net, SHMNIC_MCGRP_EVENTS))
-		goto out;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	msg = shmnic_event_start(ndev, SHMNIC_CMD_NODE_EVENT, &hdr);
 	if (!msg)
 		goto out;
-	hdr = genlmsg_put(msg, 0, 0, &shmnic_genl_family, 0,
-			  SHMNIC_CMD_NODE_EVENT);
-	if (!hdr)
-		goto err_free;
-	if (nla_put_u32(msg, SHMNIC_A_IFINDEX, ndev->ifindex))
-		goto err_free;
 	nest = nla_nest_start(msg, SHMNIC_A_NODE);
 	if (!nest ||
 	    nla_put_u32(msg, SHMNIC_NODE_A_ID, id) ||
 	    nla_put_u8(msg, SHMNIC_NODE_A_STATE, up ? SHMNIC_NODE_STATE_UP :
 						   SHMNIC_NODE_STATE_DOWN) ||
-	    nla_put_u32(msg, SHMNIC_NODE_A_EPOCH, epoch))
-		goto err_free;
+	    nla_put_u32(msg, SHMNIC_NODE_A_EPOCH, epoch)) {
+		nlmsg_free(msg);
+		goto out;
+	}
 	nla_nest_end(msg, nest);
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&shmnic_genl_family, net, msg, 0,
-				SHMNIC_MCGRP_EVENTS, GFP_ATOMIC);
-	goto out;
-
-err_free:
-	nlmsg_free(msg);
+	shmnic_event_send(ndev, msg, hdr);
 out:
 	rcu_read_unlock();
 }
@@ -643,28 +656,14 @@ void shmnic_genl_flow_event(struct shmnic_dev *sd, const struct shmnic_flow *f,
 {
 	struct net_device *ndev = sd->local->ndev;
 	struct sk_buff *msg;
-	struct net *net;
 	void *hdr;
 
 	rcu_read_lock();
-	if (!READ_ONCE(shmnic_genl_registered))
-		goto out;
-	net = dev_net(ndev);
-	if (!genl_has_listeners(&shmnic_genl_family, net, SHMNIC_MCGRP_EVENTS))
-		goto out;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
-	if (!msg)
-		goto out;
-	hdr = genlmsg_put(msg, 0, 0, &shmnic_genl_family, 0, cmd);
-	if (!hdr || nla_put_u32(msg, SHMNIC_A_IFINDEX, ndev->ifindex) ||
-	    shmnic_put_flow(msg, f, gw, idle_ms, reason)) {
+	msg = shmnic_event_start(ndev, cmd, &hdr);
+	if (msg && shmnic_put_flow(msg, f, gw, idle_ms, reason))
 		nlmsg_free(msg);
-		goto out;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&shmnic_genl_family, net, msg, 0,
-				SHMNIC_MCGRP_EVENTS, GFP_ATOMIC);
-out:
+	else if (msg)
+		shmnic_event_send(ndev, msg, hdr);
 	rcu_read_unlock();
 }
 
