@@ -17,6 +17,7 @@
 #include <linux/mutex.h>
 #include <linux/rtnetlink.h>
 #include <net/genetlink.h>
+#include <net/ipv6.h>
 #include <net/netlink.h>
 #include <net/sock.h>
 
@@ -437,6 +438,19 @@ out:
 	return err;
 }
 
+/* Unicast, not unspecified, loopback or (IPv4) broadcast. */
+static bool shmnic_global_addr_ok(const void *addr, int len)
+{
+	__be32 a4;
+
+	if (len == 16)
+		return !ipv6_addr_any(addr) && !ipv6_addr_loopback(addr) &&
+		       !ipv6_addr_is_multicast(addr);
+	memcpy(&a4, addr, 4);
+	return !ipv4_is_zeronet(a4) && !ipv4_is_loopback(a4) &&
+	       !ipv4_is_multicast(a4) && !ipv4_is_lbcast(a4);
+}
+
 static int shmnic_global_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *addr = info->attrs[SHMNIC_A_ADDR];
@@ -449,6 +463,11 @@ static int shmnic_global_doit(struct sk_buff *skb, struct genl_info *info)
 	if (nla_len(addr) != 4 && nla_len(addr) != 16) {
 		NL_SET_ERR_MSG_ATTR(info->extack, addr,
 				    "an address is 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	if (!shmnic_global_addr_ok(nla_data(addr), nla_len(addr))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, addr,
+				    "a GLOBAL address must be a unicast address");
 		return -EINVAL;
 	}
 	mutex_lock(&shmnic_devs_lock);

@@ -17,7 +17,8 @@
  *   4. else drop and count.
  * The choice goes into our part of the flow table, and the packet travels
  * to that node's shmg0 on the global rings, which hands it to its stack.
- * ICMP errors follow the flow of the packet they quote.
+ * ICMP errors follow the flow of the packet they quote. The flow table's
+ * side is in flow.c, cracking packets in crack.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -51,8 +52,6 @@
 /* Flows waiting for answers, and packets queued per flow. */
 #define SHMNIC_GW_MAX_PENDING	256
 #define SHMNIC_GW_MAX_QUEUED	16
-/* Flow entries aged per heartbeat. */
-#define SHMNIC_GW_AGE_BATCH	4096u
 
 static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_GWS_RX] = "gw_rx",
@@ -77,11 +76,6 @@ static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
 /* Gateways the hooks look at (normally one); RCU, writers under RTNL. */
 static LIST_HEAD(shmnic_gws);
 
-static void shmnic_gw_count(struct shmnic_gw *gw, enum shmnic_gw_stat s)
-{
-	atomic64_inc(&gw->stats[s]);
-}
-
 u32 shmnic_gw_stat_count(void)
 {
 	return SHMNIC_GWS_MAX;
@@ -102,11 +96,6 @@ u64 *shmnic_gw_stat_fetch(struct shmnic_dev *sd, u64 *data)
 	for (i = 0; i < SHMNIC_GWS_MAX; i++)
 		*data++ = atomic64_read(&sd->gw->stats[i]);
 	return data;
-}
-
-static u32 shmnic_gw_now(const struct shmnic_dev *sd)
-{
-	return (u32)READ_ONCE(sd->heartbeat);
 }
 
 /* --- GLOBAL addresses ---------------------------------------------------- */
@@ -171,180 +160,6 @@ int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
 		netdev_info(sd->global->ndev, "%s GLOBAL address %pI6c\n",
 			    add ? "added" : "removed", addr);
 	return 0;
-}
-
-/* --- the flow table ----------------------------------------------------- */
-
-static void shmnic_gw_flow_event(struct shmnic_gw *gw,
-				 const struct shmnic_flow *f, bool add,
-				 u8 reason)
-{
-	shmnic_genl_flow_event(gw->sd, f, gw->sd->id, 0,
-			       add ? SHMNIC_CMD_FLOW_NEW : SHMNIC_CMD_FLOW_DEL,
-			       reason);
-}
-
-/* Look @k up in every node's part, ours first. Returns the serving node or
- * -ENOENT; @own gets the index of our own entry, or -1.
- */
-static int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
-				 const struct shmnic_flow_key *k, u32 hash,
-				 struct shmnic_flow *f, int *own)
-{
-	struct shmnic_dev *sd = gw->sd;
-	u32 slots = sd->lay.g.flow_slots, id, n = shmnic_nodes(sd);
-	int i;
-
-	*own = -1;
-	i = shmnic_flow_find(gw->part, slots, k, hash, f);
-	if (i >= 0 && f->node < n &&
-	    !shmnic_flow_expired(f->state, f->last, shmnic_gw_now(sd))) {
-		*own = i;
-		return f->node;
-	}
-	for (id = 0; id < n; id++) {
-		const struct shmnic_node *e = shmnic_node_at(sd->shm, &sd->lay, id);
-
-		if (id == sd->id || !READ_ONCE(sd->nodes[id].up))
-			continue;
-		/* Another gateway's entry, aged by that gateway's clock. */
-		if (shmnic_flow_find(shmnic_flow_part(sd->shm, &sd->lay, id),
-				     slots, k, hash, f) >= 0 && f->node < n &&
-		    !shmnic_flow_expired(f->state, f->last,
-					 (u32)READ_ONCE(e->heartbeat)))
-			return f->node;
-	}
-	return -ENOENT;
-}
-
-static u8 shmnic_gw_tcp_state(u8 old, bool syn, bool ack, bool fin)
-{
-	if (fin)
-		return SHMNIC_FS_CLOSING;
-	if (old == SHMNIC_FS_CLOSING)
-		return old;
-	if (syn && !ack)
-		return SHMNIC_FS_SYN;
-	return ack ? SHMNIC_FS_EST : old;
-}
-
-/* Record that flow @k goes to @node. */
-static void shmnic_gw_flow_add(struct shmnic_gw *gw,
-			       const struct shmnic_flow_key *k, u32 hash,
-			       u32 node, u8 state)
-{
-	struct shmnic_dev *sd = gw->sd;
-	struct shmnic_flow f = {}, old;
-	bool evicted = false;
-	int i, evict, own;
-
-	spin_lock_bh(&gw->flow_lock);
-	i = shmnic_flow_find(gw->part, sd->lay.g.flow_slots, k, hash, &old);
-	own = i;
-	if (i < 0)
-		i = shmnic_flow_place(gw->part, sd->lay.g.flow_slots, hash,
-				      shmnic_gw_now(sd), &evict);
-	if (i < 0) {
-		spin_unlock_bh(&gw->flow_lock);
-		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_FULL);
-		return;
-	}
-	if (own < 0 && evict && !shmnic_flow_read(&gw->part[i], &old))
-		evicted = true;
-	f.state = state;
-	f.node = node;
-	f.last = shmnic_gw_now(sd);
-	f.hash = hash;
-	f.key = *k;
-	shmnic_flow_write(&gw->part[i], &f);
-	spin_unlock_bh(&gw->flow_lock);
-
-	if (evicted) {
-		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_EVICTED);
-		shmnic_gw_flow_event(gw, &old, false, SHMNIC_FLOW_REASON_EVICTED);
-	}
-	shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_NEW);
-	shmnic_gw_flow_event(gw, &f, true, 0);
-}
-
-/* A packet used our entry @i (snapshot @f): move its state on, or drop it
- * on a reset.
- */
-static void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
-				 const struct shmnic_flow *f,
-				 const struct shmnic_gw_pkt *pk)
-{
-	struct shmnic_dev *sd = gw->sd;
-	struct shmnic_flow e = *f;
-	struct shmnic_flow cur;
-	u32 now = shmnic_gw_now(sd);
-
-	if (pk->key.proto == IPPROTO_TCP)
-		e.state = pk->rst ? SHMNIC_FS_FREE :
-			  shmnic_gw_tcp_state(f->state, pk->syn, pk->ack,
-					      pk->fin);
-	if (e.state == f->state && f->last == now)
-		return;
-	spin_lock_bh(&gw->flow_lock);
-	/* Still the same flow: another CPU may have replaced it. */
-	if (shmnic_flow_read(&gw->part[i], &cur) || cur.seq != f->seq) {
-		spin_unlock_bh(&gw->flow_lock);
-		return;
-	}
-	if (e.state == SHMNIC_FS_FREE) {
-		shmnic_flow_clear(&gw->part[i]);
-	} else if (e.state == f->state) {
-		WRITE_ONCE(gw->part[i].last, now);
-	} else {
-		e.last = now;
-		shmnic_flow_write(&gw->part[i], &e);
-	}
-	spin_unlock_bh(&gw->flow_lock);
-	if (e.state == SHMNIC_FS_FREE) {
-		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_CLOSED);
-		shmnic_gw_flow_event(gw, f, false, SHMNIC_FLOW_REASON_RST);
-	}
-}
-
-/* Heartbeat: age our part of the flow table, purge flows of nodes gone. */
-static void shmnic_gw_flow_age(struct shmnic_gw *gw)
-{
-	struct shmnic_dev *sd = gw->sd;
-	u32 slots = sd->lay.g.flow_slots, now = shmnic_gw_now(sd);
-	u32 n = min(slots, SHMNIC_GW_AGE_BATCH), i;
-	struct shmnic_flow f;
-
-	for (i = 0; i < n; i++) {
-		u32 at = (gw->age_next + i) & (slots - 1);
-		u8 reason = 0;
-
-		if (READ_ONCE(gw->part[at].state) == SHMNIC_FS_FREE)
-			continue;
-		spin_lock_bh(&gw->flow_lock);
-		if (shmnic_flow_read(&gw->part[at], &f)) {
-			/* Not consistent although only we write it: scribbled. */
-			if (!(READ_ONCE(gw->part[at].seq) & 1) ||
-			    READ_ONCE(gw->part[at].state) != SHMNIC_FS_FREE)
-				shmnic_flow_clear(&gw->part[at]);
-		} else if (f.node >= shmnic_nodes(sd)) {
-			shmnic_flow_clear(&gw->part[at]);
-		} else if (shmnic_flow_expired(f.state, f.last, now)) {
-			reason = SHMNIC_FLOW_REASON_TIMEOUT;
-		} else if (f.node != sd->id &&
-			   !shmnic_node_reachable(sd, f.node, SHMNIC_NET_GLOBAL)) {
-			reason = SHMNIC_FLOW_REASON_NODE_DOWN;
-		}
-		if (reason)
-			shmnic_flow_clear(&gw->part[at]);
-		spin_unlock_bh(&gw->flow_lock);
-		if (!reason)
-			continue;
-		shmnic_gw_count(gw, reason == SHMNIC_FLOW_REASON_TIMEOUT ?
-				    SHMNIC_GWS_FLOWS_EXPIRED :
-				    SHMNIC_GWS_FLOWS_PURGED);
-		shmnic_gw_flow_event(gw, &f, false, reason);
-	}
-	gw->age_next = (gw->age_next + n) & (slots - 1);
 }
 
 /* --- this node's sockets ------------------------------------------------ */

@@ -81,6 +81,25 @@ struct shmnic_gw {
 	atomic64_t stats[SHMNIC_GWS_MAX];
 };
 
+static inline void shmnic_gw_count(struct shmnic_gw *gw,
+				   enum shmnic_gw_stat s)
+{
+	atomic64_inc(&gw->stats[s]);
+}
+
+/* flow.c */
+int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
+			  const struct shmnic_flow_key *k, u32 hash,
+			  struct shmnic_flow *f, int *own);
+u8 shmnic_gw_tcp_state(u8 old, bool syn, bool ack, bool fin);
+void shmnic_gw_flow_add(struct shmnic_gw *gw, const struct shmnic_flow_key *k,
+			u32 hash, u32 node, u8 state);
+void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
+			  const struct shmnic_flow *f,
+			  const struct shmnic_gw_pkt *pk);
+void shmnic_gw_flow_age(struct shmnic_gw *gw);
+
+/* crack.c */
 int shmnic_gw_parse4(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
 int shmnic_gw_parse6(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
 int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The gateway's side of the flow table (include/shmnic/flow.h): looking a
+ * flow up in every gateway's part, recording flows in our own part, moving
+ * TCP state on with the packets, ageing and purging, and the flow events.
+ * Only this node writes its part, under gw->flow_lock.
+ */
+#include <linux/in.h>
+
+#include "shmnic.h"
+#include "global.h"
+
+/* Flow entries aged per heartbeat. */
+#define SHMNIC_GW_AGE_BATCH	4096u
+
+static u32 shmnic_gw_now(const struct shmnic_dev *sd)
+{
+	return (u32)READ_ONCE(sd->heartbeat);
+}
+
+static void shmnic_gw_flow_event(struct shmnic_gw *gw,
+				 const struct shmnic_flow *f, bool add,
+				 u8 reason)
+{
+	shmnic_genl_flow_event(gw->sd, f, gw->sd->id, 0,
+			       add ? SHMNIC_CMD_FLOW_NEW : SHMNIC_CMD_FLOW_DEL,
+			       reason);
+}
+
+/* Look @k up in every node's part, ours first. Returns the serving node or
+ * -ENOENT; @own gets the index of our own entry, or -1.
+ */
+int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
+			  const struct shmnic_flow_key *k, u32 hash,
+			  struct shmnic_flow *f, int *own)
+{
+	struct shmnic_dev *sd = gw->sd;
+	u32 slots = sd->lay.g.flow_slots, id, n = shmnic_nodes(sd);
+	int i;
+
+	*own = -1;
+	i = shmnic_flow_find(gw->part, slots, k, hash, f);
+	if (i >= 0 && f->node < n &&
+	    !shmnic_flow_expired(f->state, f->last, shmnic_gw_now(sd))) {
+		*own = i;
+		return f->node;
+	}
+	for (id = 0; id < n; id++) {
+		const struct shmnic_node *e = shmnic_node_at(sd->shm, &sd->lay, id);
+
+		if (id == sd->id || !READ_ONCE(sd->nodes[id].up))
+			continue;
+		/* Another gateway's entry, aged by that gateway's clock. */
+		if (shmnic_flow_find(shmnic_flow_part(sd->shm, &sd->lay, id),
+				     slots, k, hash, f) >= 0 && f->node < n &&
+		    !shmnic_flow_expired(f->state, f->last,
+					 (u32)READ_ONCE(e->heartbeat)))
+			return f->node;
+	}
+	return -ENOENT;
+}
+
+u8 shmnic_gw_tcp_state(u8 old, bool syn, bool ack, bool fin)
+{
+	if (fin)
+		return SHMNIC_FS_CLOSING;
+	if (old == SHMNIC_FS_CLOSING)
+		return old;
+	if (syn && !ack)
+		return SHMNIC_FS_SYN;
+	return ack ? SHMNIC_FS_EST : old;
+}
+
+/* Record that flow @k goes to @node. */
+void shmnic_gw_flow_add(struct shmnic_gw *gw,
+			const struct shmnic_flow_key *k, u32 hash,
+			u32 node, u8 state)
+{
+	struct shmnic_dev *sd = gw->sd;
+	struct shmnic_flow f = {}, old;
+	bool evicted = false;
+	int i, evict, own;
+
+	spin_lock_bh(&gw->flow_lock);
+	i = shmnic_flow_find(gw->part, sd->lay.g.flow_slots, k, hash, &old);
+	own = i;
+	if (i < 0)
+		i = shmnic_flow_place(gw->part, sd->lay.g.flow_slots, hash,
+				      shmnic_gw_now(sd), &evict);
+	if (i < 0) {
+		spin_unlock_bh(&gw->flow_lock);
+		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_FULL);
+		return;
+	}
+	if (own < 0 && evict && !shmnic_flow_read(&gw->part[i], &old))
+		evicted = true;
+	f.state = state;
+	f.node = node;
+	f.last = shmnic_gw_now(sd);
+	f.hash = hash;
+	f.key = *k;
+	shmnic_flow_write(&gw->part[i], &f);
+	spin_unlock_bh(&gw->flow_lock);
+
+	if (evicted) {
+		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_EVICTED);
+		shmnic_gw_flow_event(gw, &old, false, SHMNIC_FLOW_REASON_EVICTED);
+	}
+	shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_NEW);
+	shmnic_gw_flow_event(gw, &f, true, 0);
+}
+
+/* A packet used our entry @i (snapshot @f): move its state on, or drop it
+ * on a reset.
+ */
+void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
+			  const struct shmnic_flow *f,
+			  const struct shmnic_gw_pkt *pk)
+{
+	struct shmnic_dev *sd = gw->sd;
+	struct shmnic_flow e = *f;
+	struct shmnic_flow cur;
+	u32 now = shmnic_gw_now(sd);
+
+	if (pk->key.proto == IPPROTO_TCP)
+		e.state = pk->rst ? SHMNIC_FS_FREE :
+			  shmnic_gw_tcp_state(f->state, pk->syn, pk->ack,
+					      pk->fin);
+	if (e.state == f->state && f->last == now)
+		return;
+	spin_lock_bh(&gw->flow_lock);
+	/* Still the same flow: another CPU may have replaced it. */
+	if (shmnic_flow_read(&gw->part[i], &cur) || cur.seq != f->seq) {
+		spin_unlock_bh(&gw->flow_lock);
+		return;
+	}
+	if (e.state == SHMNIC_FS_FREE) {
+		shmnic_flow_clear(&gw->part[i]);
+	} else if (e.state == f->state) {
+		WRITE_ONCE(gw->part[i].last, now);
+	} else {
+		e.last = now;
+		shmnic_flow_write(&gw->part[i], &e);
+	}
+	spin_unlock_bh(&gw->flow_lock);
+	if (e.state == SHMNIC_FS_FREE) {
+		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_CLOSED);
+		shmnic_gw_flow_event(gw, f, false, SHMNIC_FLOW_REASON_RST);
+	}
+}
+
+/* Heartbeat: age our part of the flow table, purge flows of nodes gone. */
+void shmnic_gw_flow_age(struct shmnic_gw *gw)
+{
+	struct shmnic_dev *sd = gw->sd;
+	u32 slots = sd->lay.g.flow_slots, now = shmnic_gw_now(sd);
+	u32 n = min(slots, SHMNIC_GW_AGE_BATCH), i;
+	struct shmnic_flow f;
+
+	for (i = 0; i < n; i++) {
+		u32 at = (gw->age_next + i) & (slots - 1);
+		u8 reason = 0;
+
+		if (READ_ONCE(gw->part[at].state) == SHMNIC_FS_FREE)
+			continue;
+		spin_lock_bh(&gw->flow_lock);
+		if (shmnic_flow_read(&gw->part[at], &f)) {
+			/* Not consistent although only we write it: scribbled. */
+			if (!(READ_ONCE(gw->part[at].seq) & 1) ||
+			    READ_ONCE(gw->part[at].state) != SHMNIC_FS_FREE)
+				shmnic_flow_clear(&gw->part[at]);
+		} else if (f.node >= shmnic_nodes(sd)) {
+			shmnic_flow_clear(&gw->part[at]);
+		} else if (shmnic_flow_expired(f.state, f.last, now)) {
+			reason = SHMNIC_FLOW_REASON_TIMEOUT;
+		} else if (f.node != sd->id &&
+			   !shmnic_node_reachable(sd, f.node, SHMNIC_NET_GLOBAL)) {
+			reason = SHMNIC_FLOW_REASON_NODE_DOWN;
+		}
+		if (reason)
+			shmnic_flow_clear(&gw->part[at]);
+		spin_unlock_bh(&gw->flow_lock);
+		if (!reason)
+			continue;
+		shmnic_gw_count(gw, reason == SHMNIC_FLOW_REASON_TIMEOUT ?
+				    SHMNIC_GWS_FLOWS_EXPIRED :
+				    SHMNIC_GWS_FLOWS_PURGED);
+		shmnic_gw_flow_event(gw, &f, false, reason);
+	}
+	gw->age_next = (gw->age_next + n) & (slots - 1);
+}
+
