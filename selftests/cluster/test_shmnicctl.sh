@@ -47,7 +47,7 @@ refused() {
 		info "$_n: accepted: $*"
 		return 1
 	fi
-	info "$_n: $(cat /tmp/err)"
+	info "$_n: $(head -n 1 /tmp/err)"	# (not the usage text after it)
 	[ -s /tmp/err ]
 }
 
