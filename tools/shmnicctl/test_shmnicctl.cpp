@@ -5,15 +5,18 @@
 
 #include <arpa/inet.h>
 #include <cstring>
+#include <linux/genetlink.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <linux/shmnic.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
+#include <set>
 
 #include "cli.h"
 #include "message.h"
+#include "probe.h"
 #include "render.h"
 
 using namespace shmnicctl;
@@ -758,4 +761,127 @@ TEST(Message, ParseEvents)
 	Msg other = genl_request(fam, SHMNIC_CMD_GET_FLOWS, 0, 3);
 	put_flow(other.get(), sample_flow());
 	EXPECT_FALSE(parse_event(nlmsg_hdr(other.get())));
+}
+
+// shmnic-nlprobe's requests (probe.cpp): built exactly as described, and
+// the kernel's answers read with their extack attributes.
+
+TEST(Probe, RawRequestKeepsBadAttributes)
+{
+	using namespace shmnicctl::probe;
+	Msg m = raw_request(fam, SHMNIC_CMD_SET, 0,
+			    { u8_attr(SHMNIC_A_POLICY, 3), u32_attr(SHMNIC_A_MAX + 5, 7),
+			      bytes_attr(SHMNIC_A_ADDR, 5) });
+	nlmsghdr *nlh = nlmsg_hdr(m.get());
+	EXPECT_TRUE(nlh->nlmsg_flags & NLM_F_ACK);
+	EXPECT_EQ(static_cast<genlmsghdr *>(nlmsg_data(nlh))->cmd, SHMNIC_CMD_SET);
+	// walk the attributes by hand: a policy-less parse would drop type 28
+	std::vector<std::pair<int, int>> seen;
+	nlattr *a;
+	int rem;
+	nla_for_each_attr(a, genlmsg_attrdata(static_cast<genlmsghdr *>(nlmsg_data(nlh)), 0),
+			  genlmsg_attrlen(static_cast<genlmsghdr *>(nlmsg_data(nlh)), 0), rem)
+		seen.emplace_back(nla_type(a), nla_len(a));
+	std::vector<std::pair<int, int>> want{ { SHMNIC_A_POLICY, 1 }, { SHMNIC_A_MAX + 5, 4 },
+					       { SHMNIC_A_ADDR, 5 } };
+	EXPECT_EQ(seen, want);
+	EXPECT_EQ(bytes_attr(SHMNIC_A_ADDR, 4).data, (std::vector<std::uint8_t>{ 10, 98, 0, 1 }));
+}
+
+TEST(Probe, BadCasesAreDistinctAndShaped)
+{
+	using namespace shmnicctl::probe;
+	std::vector<Case> cases = bad_cases(Target{ fam, 5, 1, 99999 });
+	ASSERT_GE(cases.size(), 20u);
+	std::set<std::string> names;
+	const Case *three = nullptr, *unknown = nullptr, *flows = nullptr;
+	for (const Case &c : cases) {
+		EXPECT_TRUE(names.insert(c.name).second) << c.name;
+		ASSERT_FALSE(c.errs.empty()) << c.name;
+		for (int e : c.errs)
+			EXPECT_NE(e, 0) << c.name << ": a bad case must be refused";
+		if (c.name == "global_add_addr_3_bytes")
+			three = &c;
+		if (c.name == "set_unknown_attr")
+			unknown = &c;
+		if (c.name == "get_flows_ifindex_bogus")
+			flows = &c;
+	}
+	ASSERT_TRUE(three && unknown && flows);
+	Parsed p = parse_genl(three->msg);
+	EXPECT_EQ(p.g->cmd, SHMNIC_CMD_GLOBAL_ADD);
+	ASSERT_TRUE(p.tb[SHMNIC_A_ADDR]);
+	EXPECT_EQ(nla_len(p.tb[SHMNIC_A_ADDR]), 3);
+	EXPECT_EQ(nla_get_u32(p.tb[SHMNIC_A_IFINDEX]), 5u);
+	EXPECT_EQ(three->errs, std::vector<int>{ ERANGE });
+	EXPECT_EQ(unknown->errs, std::vector<int>{ EINVAL });
+	EXPECT_TRUE(flows->dump);
+	EXPECT_EQ(nlmsg_hdr(flows->msg.get())->nlmsg_flags & NLM_F_DUMP, NLM_F_DUMP);
+	EXPECT_EQ(nla_get_u32(parse_genl(flows->msg).tb[SHMNIC_A_IFINDEX]), 99999u);
+}
+
+namespace {
+
+// An NLMSG_ERROR as the kernel sends it with NETLINK_CAP_ACK and
+// NETLINK_EXT_ACK: error, the request's header, then TLVs.
+std::vector<std::uint8_t> error_message(int err, const char *msg,
+					std::optional<std::uint32_t> miss)
+{
+	Msg m(nlmsg_alloc_simple(NLMSG_ERROR, NLM_F_CAPPED | (msg || miss ? NLM_F_ACK_TLVS : 0)));
+	nlmsgerr e{};
+	e.error = -err;
+	e.msg.nlmsg_len = 100;	// capped: the payload is not there
+	EXPECT_EQ(nlmsg_append(m.get(), &e, sizeof(e), NLMSG_ALIGNTO), 0);
+	if (msg)
+		nla_put_string(m.get(), NLMSGERR_ATTR_MSG, msg);
+	if (miss)
+		nla_put_u32(m.get(), NLMSGERR_ATTR_MISS_TYPE, *miss);
+	nlmsghdr *nlh = nlmsg_hdr(m.get());
+	auto *b = reinterpret_cast<std::uint8_t *>(nlh);
+	return std::vector<std::uint8_t>(b, b + nlh->nlmsg_len);
+}
+
+} // namespace
+
+TEST(Probe, ParseAnswer)
+{
+	using namespace shmnicctl::probe;
+	auto buf = error_message(ERANGE, "integer out of range", std::nullopt);
+	auto *nlh = reinterpret_cast<nlmsghdr *>(buf.data());
+	auto a = parse_answer(nlh, static_cast<int>(buf.size()));
+	ASSERT_TRUE(a);
+	EXPECT_EQ(a->err, ERANGE);
+	EXPECT_EQ(a->msg, "integer out of range");
+	EXPECT_FALSE(a->miss_type);
+
+	buf = error_message(EINVAL, nullptr, SHMNIC_A_ADDR);
+	a = parse_answer(reinterpret_cast<nlmsghdr *>(buf.data()), static_cast<int>(buf.size()));
+	ASSERT_TRUE(a);
+	EXPECT_EQ(a->err, EINVAL);
+	EXPECT_EQ(a->msg, "");
+	EXPECT_EQ(a->miss_type, std::optional<std::uint32_t>(SHMNIC_A_ADDR));
+
+	buf = error_message(0, nullptr, std::nullopt);	// an ack
+	a = parse_answer(reinterpret_cast<nlmsghdr *>(buf.data()), static_cast<int>(buf.size()));
+	ASSERT_TRUE(a);
+	EXPECT_EQ(a->err, 0);
+	// a truncated message is no answer
+	EXPECT_FALSE(parse_answer(reinterpret_cast<nlmsghdr *>(buf.data()), 10));
+
+	// the end of a failed dump: the errno, then the message
+	Msg done(nlmsg_alloc_simple(NLMSG_DONE, NLM_F_MULTI | NLM_F_ACK_TLVS));
+	int e = -ENODEV;
+	ASSERT_EQ(nlmsg_append(done.get(), &e, sizeof(e), NLMSG_ALIGNTO), 0);
+	nla_put_string(done.get(), NLMSGERR_ATTR_MSG, "no shmnic device with this ifindex");
+	nlmsghdr *d = nlmsg_hdr(done.get());
+	a = parse_answer(d, static_cast<int>(d->nlmsg_len));
+	ASSERT_TRUE(a);
+	EXPECT_EQ(a->err, ENODEV);
+	EXPECT_EQ(a->msg, "no shmnic device with this ifindex");
+
+	Msg other = genl_request(fam, SHMNIC_CMD_GET_REGION, 0, 0);
+	EXPECT_FALSE(parse_answer(nlmsg_hdr(other.get()),
+				  static_cast<int>(nlmsg_hdr(other.get())->nlmsg_len)));
+	EXPECT_EQ(errno_name(EINVAL), "EINVAL");
+	EXPECT_EQ(errno_name(0), "0");
 }
