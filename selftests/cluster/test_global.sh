@@ -138,9 +138,11 @@ case $ME in
 	check "server_stops_cleanly" flowbench_stop
 	;;
 *)
-	ktap_plan 1
+	ktap_plan 2
 	# node3 serves nothing: it answers queries, gets no flow.
 	check "answered_queries" [ "$(gstat gw_queries_answered)" -gt 0 ]
+	# and it reads the gateway's part of the flow table as node0 does
+	check "sees_gateway_flows" sh -c "shmnicctl -j flows | jq -e 'length > 0 and all(.[]; .gateway == 0 and (.node == 1 or .node == 2))' >/dev/null"
 	;;
 esac
 barrier checked
