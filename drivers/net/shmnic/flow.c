@@ -13,9 +13,28 @@
 /* Flow entries aged per heartbeat. */
 #define SHMNIC_GW_AGE_BATCH	4096u
 
+/* The clock of node @id's part: its heartbeat (ours without a trip
+ * through the region).
+ */
+u32 shmnic_flow_clock(const struct shmnic_dev *sd, u32 id)
+{
+	if (id == sd->id)
+		return (u32)READ_ONCE(sd->heartbeat);
+	return (u32)READ_ONCE(shmnic_node_at(sd->shm, &sd->lay, id)->heartbeat);
+}
+
+/* Is @f, read from node @id's part, a flow still in use? */
+bool shmnic_flow_live(const struct shmnic_dev *sd, u32 id,
+		      const struct shmnic_flow *f)
+{
+	return f->node < shmnic_nodes(sd) &&
+	       !shmnic_flow_expired(f->state, f->last,
+				    shmnic_flow_clock(sd, id));
+}
+
 static u32 shmnic_gw_now(const struct shmnic_dev *sd)
 {
-	return (u32)READ_ONCE(sd->heartbeat);
+	return shmnic_flow_clock(sd, sd->id);
 }
 
 static void shmnic_gw_flow_event(struct shmnic_gw *gw,
@@ -35,26 +54,22 @@ int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
 			  struct shmnic_flow *f, int *own)
 {
 	struct shmnic_dev *sd = gw->sd;
-	u32 slots = sd->lay.g.flow_slots, id, n = shmnic_nodes(sd);
+	u32 slots = sd->lay.g.flow_slots, id;
 	int i;
 
 	*own = -1;
 	i = shmnic_flow_find(gw->part, slots, k, hash, f);
-	if (i >= 0 && f->node < n &&
-	    !shmnic_flow_expired(f->state, f->last, shmnic_gw_now(sd))) {
+	if (i >= 0 && shmnic_flow_live(sd, sd->id, f)) {
 		*own = i;
 		return f->node;
 	}
-	for (id = 0; id < n; id++) {
-		const struct shmnic_node *e = shmnic_node_at(sd->shm, &sd->lay, id);
-
+	for (id = 0; id < shmnic_nodes(sd); id++) {
 		if (id == sd->id || !READ_ONCE(sd->nodes[id].up))
 			continue;
 		/* Another gateway's entry, aged by that gateway's clock. */
 		if (shmnic_flow_find(shmnic_flow_part(sd->shm, &sd->lay, id),
-				     slots, k, hash, f) >= 0 && f->node < n &&
-		    !shmnic_flow_expired(f->state, f->last,
-					 (u32)READ_ONCE(e->heartbeat)))
+				     slots, k, hash, f) >= 0 &&
+		    shmnic_flow_live(sd, id, f))
 			return f->node;
 	}
 	return -ENOENT;

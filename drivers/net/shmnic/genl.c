@@ -514,17 +514,13 @@ static int shmnic_put_flow(struct sk_buff *skb, const struct shmnic_flow *f,
 static bool shmnic_flow_get(struct shmnic_dev *sd, u32 gw, u32 i,
 			    struct shmnic_flow *f, u32 *idle_ms)
 {
-	const struct shmnic_node *n = shmnic_node_at(sd->shm, &sd->lay, gw);
 	struct shmnic_flow *part = shmnic_flow_part(sd->shm, &sd->lay, gw);
-	u32 now = (u32)READ_ONCE(n->heartbeat);
 
-	if (gw == sd->id)
-		now = (u32)READ_ONCE(sd->heartbeat);
-	if (shmnic_flow_read(&part[i], f) || f->node >= shmnic_nodes(sd) ||
+	if (shmnic_flow_read(&part[i], f) ||
 	    (f->key.family != 4 && f->key.family != 6) ||
-	    shmnic_flow_expired(f->state, f->last, now))
+	    !shmnic_flow_live(sd, gw, f))
 		return false;
-	*idle_ms = (now - f->last) * (1000 / SHMNIC_HB_HZ);
+	*idle_ms = (shmnic_flow_clock(sd, gw) - f->last) * (1000 / SHMNIC_HB_HZ);
 	return true;
 }
 

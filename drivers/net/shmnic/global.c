@@ -100,18 +100,23 @@ u64 *shmnic_gw_stat_fetch(struct shmnic_dev *sd, u64 *data)
 
 /* --- GLOBAL addresses ---------------------------------------------------- */
 
+/* The index of address @addr of @family (4 or 6) in @g, or -1. */
+static int shmnic_globals_find(const struct shmnic_globals *g, u8 family,
+			       const void *addr)
+{
+	u32 len = family == 4 ? 4 : 16, i;
+
+	for (i = 0; g && i < g->n; i++)
+		if (g->a[i].family == family && !memcmp(g->a[i].addr, addr, len))
+			return i;
+	return -1;
+}
+
 static bool shmnic_gw_is_global(const struct shmnic_gw *gw, u8 family,
 				const void *addr)
 {
-	const struct shmnic_globals *g = rcu_dereference(gw->globals);
-	u32 len = family == 4 ? 4 : 16, i;
-
-	if (!g)
-		return false;
-	for (i = 0; i < g->n; i++)
-		if (g->a[i].family == family && !memcmp(g->a[i].addr, addr, len))
-			return true;
-	return false;
+	return shmnic_globals_find(rcu_dereference(gw->globals), family,
+				   addr) >= 0;
 }
 
 /* Add (@add) or remove GLOBAL address @addr of @len bytes. Under the genl
@@ -123,15 +128,13 @@ int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
 	struct shmnic_gw *gw = sd->gw;
 	struct shmnic_globals *old, *new;
 	u8 family = len == 4 ? 4 : 6;
-	u32 i, found = U32_MAX;
+	int found, i;
 
 	old = rcu_dereference_protected(gw->globals, true);
-	for (i = 0; old && i < old->n; i++)
-		if (old->a[i].family == family && !memcmp(old->a[i].addr, addr, len))
-			found = i;
-	if (add && found != U32_MAX)
+	found = shmnic_globals_find(old, family, addr);
+	if (add && found >= 0)
 		return 0;
-	if (!add && found == U32_MAX) {
+	if (!add && found < 0) {
 		NL_SET_ERR_MSG(extack, "not a GLOBAL address of this device");
 		return -ENOENT;
 	}
@@ -263,12 +266,7 @@ static void shmnic_gw_send(struct shmnic_gw *gw, struct sk_buff *skb,
 		skb->ip_summed = CHECKSUM_NONE;
 	eth = skb_push(skb, ETH_HLEN);
 	skb_reset_mac_header(skb);
-	eth->h_dest[0] = SHMNIC_OUI0;
-	eth->h_dest[1] = SHMNIC_OUI1;
-	eth->h_dest[2] = SHMNIC_OUI2;
-	eth->h_dest[3] = SHMNIC_NET_GLOBAL;
-	eth->h_dest[4] = node >> 8;
-	eth->h_dest[5] = node & 0xff;
+	shmnic_node_mac(eth->h_dest, SHMNIC_NET_GLOBAL, node);
 	ether_addr_copy(eth->h_source, gdev->dev_addr);
 	eth->h_proto = skb->protocol;
 	if (dev_queue_xmit(skb))
@@ -565,18 +563,21 @@ static struct shmnic_gw *shmnic_gw_for(const struct nf_hook_state *state,
 	return NULL;
 }
 
-static unsigned int shmnic_gw_hook4(void *priv, struct sk_buff *skb,
-				    const struct nf_hook_state *state)
+/* Both hooks: a packet to @daddr of @family, cracked by @parse. */
+static unsigned int shmnic_gw_hook(struct sk_buff *skb,
+				   const struct nf_hook_state *state,
+				   u8 family, const void *daddr,
+				   int (*parse)(struct sk_buff *skb,
+						struct shmnic_gw_pkt *pk))
 {
-	const struct iphdr *iph = ip_hdr(skb);
 	struct shmnic_gw_pkt pk = {};
 	struct shmnic_gw *gw;
 	int err;
 
-	gw = shmnic_gw_for(state, 4, &iph->daddr);
+	gw = shmnic_gw_for(state, family, daddr);
 	if (!gw)
 		return NF_ACCEPT;
-	err = shmnic_gw_parse4(skb, &pk);
+	err = parse(skb, &pk);
 	if (err == -EFAULT) {
 		shmnic_gw_count(gw, SHMNIC_GWS_FRAGMENTS);
 		return NF_DROP;
@@ -586,26 +587,19 @@ static unsigned int shmnic_gw_hook4(void *priv, struct sk_buff *skb,
 	return shmnic_gw_dispatch(gw, skb, &pk);
 }
 
+static unsigned int shmnic_gw_hook4(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	return shmnic_gw_hook(skb, state, 4, &ip_hdr(skb)->daddr,
+			      shmnic_gw_parse4);
+}
+
 #if IS_ENABLED(CONFIG_IPV6)
 static unsigned int shmnic_gw_hook6(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
-	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	struct shmnic_gw_pkt pk = {};
-	struct shmnic_gw *gw;
-	int err;
-
-	gw = shmnic_gw_for(state, 6, &ip6h->daddr);
-	if (!gw)
-		return NF_ACCEPT;
-	err = shmnic_gw_parse6(skb, &pk);
-	if (err == -EFAULT) {
-		shmnic_gw_count(gw, SHMNIC_GWS_FRAGMENTS);
-		return NF_DROP;
-	}
-	if (err)
-		return NF_ACCEPT;
-	return shmnic_gw_dispatch(gw, skb, &pk);
+	return shmnic_gw_hook(skb, state, 6, &ipv6_hdr(skb)->daddr,
+			      shmnic_gw_parse6);
 }
 #endif
 

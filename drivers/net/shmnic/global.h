@@ -88,6 +88,9 @@ static inline void shmnic_gw_count(struct shmnic_gw *gw,
 }
 
 /* flow.c */
+u32 shmnic_flow_clock(const struct shmnic_dev *sd, u32 id);
+bool shmnic_flow_live(const struct shmnic_dev *sd, u32 id,
+		      const struct shmnic_flow *f);
 int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
 			  const struct shmnic_flow_key *k, u32 hash,
 			  struct shmnic_flow *f, int *own);

@@ -931,8 +931,7 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 	const struct shmnic_layout *l = &sd->lay;
 	struct net_device *ndev;
 	struct shmnic_net *sn;
-	u8 mac[ETH_ALEN] = { SHMNIC_OUI0, SHMNIC_OUI1, SHMNIC_OUI2, net,
-			     sd->id >> 8, sd->id & 0xff };
+	u8 mac[ETH_ALEN];
 	u32 id;
 
 	ndev = alloc_netdev(sizeof(*sn),
@@ -992,6 +991,7 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 	 */
 	if (net == SHMNIC_NET_GLOBAL)
 		ndev->flags |= IFF_NOARP;
+	shmnic_node_mac(mac, net, sd->id);
 	eth_hw_addr_set(ndev, mac);
 	netif_set_tso_max_size(ndev, GSO_LEGACY_MAX_SIZE);
 	netif_napi_add(ndev, &sn->napi, shmnic_poll);

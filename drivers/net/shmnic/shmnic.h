@@ -282,4 +282,15 @@ static inline u32 shmnic_nodes(const struct shmnic_dev *sd)
 	return sd->lay.g.max_nodes;
 }
 
+/* The MAC of node @id's adapter on network @net. */
+static inline void shmnic_node_mac(u8 *mac, u32 net, u32 id)
+{
+	mac[0] = SHMNIC_OUI0;
+	mac[1] = SHMNIC_OUI1;
+	mac[2] = SHMNIC_OUI2;
+	mac[3] = net;
+	mac[4] = id >> 8;
+	mac[5] = id & 0xff;
+}
+
 #endif /* _DRIVERS_NET_SHMNIC_H */
