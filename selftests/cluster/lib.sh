@@ -191,9 +191,10 @@ iperf3_tcp() {
 	ktap_result "$1" $_ok
 }
 
-# stat_of NAME: the value of counter NAME in ethtool -S shml0 (0 if absent).
+# stat_of NAME [DEV]: the value of counter NAME in ethtool -S DEV (default
+# shml0; 0 if absent).
 stat_of() {
-	ethtool -S shml0 | awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }'
+	ethtool -S "${2:-shml0}" | awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }'
 }
 
 # stat_sum ERE: the sum of the ethtool -S shml0 counters whose names match

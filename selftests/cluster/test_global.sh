@@ -70,9 +70,7 @@ flows_ok() {
 			(.daddr == $g or .daddr == $g6))' /tmp/flows.json >/dev/null
 }
 
-gstat() {
-	ethtool -S shmg0 | awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }'
-}
+gstat() { stat_of "$1" shmg0; }
 
 ktap_header
 if is_ext; then

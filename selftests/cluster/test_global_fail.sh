@@ -43,9 +43,7 @@ purged() {
 	[ -z "$(comm -23 /tmp/before.keys /tmp/after.keys)" ]
 }
 
-gstat() {
-	ethtool -S shmg0 | awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }'
-}
+gstat() { stat_of "$1" shmg0; }
 
 ktap_header
 if is_ext; then

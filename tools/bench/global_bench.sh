@@ -43,30 +43,32 @@ servers() {
 
 is_server() { servers | grep -qx -e "$ME"; }
 
+# bench_json KIND PATH ADDR PORT JQ ARGS...: "flowbench KIND ADDR PORT
+# ARGS -j" from ext, its JSON turned into a BENCH line by the jq program JQ
+# (given $p, the path, and $rc); flowbench's exit status.
+bench_json() {
+	_k=$1 _path=$2 _a=$3 _port=$4 _jq=$5
+	shift 5
+	flowbench "$_k" "$_a" "$_port" "$@" -j >/tmp/$_k.$_path.json 2>/tmp/$_k.$_path.err
+	_rc=$?
+	if [ -s /tmp/$_k.$_path.json ]; then
+		jq -r --arg p "$_path" --arg rc "$_rc" "$_jq" /tmp/$_k.$_path.json
+	else
+		echo "BENCH $_k path=$_path addr=$_a port=$_port error=flowbench_failed rc=$_rc"
+		sed 's/^/# /' /tmp/$_k.$_path.err
+	fi
+	return $_rc
+}
+
 # measure PATH ADDR PORT: connect and rr from ext; "BENCH" lines.
 measure() {
-	_path=$1
 	_fail=0
-	flowbench connect "$2" "$3" --conns "$CONNS" --parallel "$PARALLEL" -j >/tmp/c.$_path.json 2>/tmp/c.$_path.err
-	_rc=$?
-	if [ -s /tmp/c.$_path.json ]; then
-		jq -r --arg p "$_path" --arg rc "$_rc" '"BENCH connect path=\($p) addr=\(.addr) port=\(.port) conns=\(.conns) parallel=\(.parallel) ok=\(.ok) failed=\(.failed) refused=\(.failures.refused) timeout=\(.failures.timeout) corrupt=\(.failures.corrupt) reset=\(.failures.reset) elapsed_s=\(.elapsed_s) conns_s=\(.conns_per_s) servers=\(.servers | to_entries | map("\(.key):\(.value)") | join(",")) rc=\($rc)"' \
-			/tmp/c.$_path.json
-	else
-		echo "BENCH connect path=$_path addr=$2 port=$3 error=flowbench_failed rc=$_rc"
-		sed 's/^/# /' /tmp/c.$_path.err
-	fi
-	[ "$_rc" = 0 ] || _fail=1
-	flowbench rr "$2" "$3" --requests "$REQUESTS" -j >/tmp/r.$_path.json 2>/tmp/r.$_path.err
-	_rc=$?
-	if [ -s /tmp/r.$_path.json ]; then
-		jq -r --arg p "$_path" --arg rc "$_rc" '"BENCH rr path=\($p) addr=\(.addr) port=\(.port) requests=\(.requests) completed=\(.completed) req_s=\(.requests_per_s) median_us=\(.latency_us.median) p99_us=\(.latency_us.p99) servers=\(.servers | keys | join(",")) rc=\($rc)\(if .error != "" then " error=" + (.error | gsub(" "; "_")) else "" end)"' \
-			/tmp/r.$_path.json
-	else
-		echo "BENCH rr path=$_path addr=$2 port=$3 error=flowbench_failed rc=$_rc"
-		sed 's/^/# /' /tmp/r.$_path.err
-	fi
-	[ "$_rc" = 0 ] || _fail=1
+	bench_json connect "$1" "$2" "$3" \
+		'"BENCH connect path=\($p) addr=\(.addr) port=\(.port) conns=\(.conns) parallel=\(.parallel) ok=\(.ok) failed=\(.failed) refused=\(.failures.refused) timeout=\(.failures.timeout) corrupt=\(.failures.corrupt) reset=\(.failures.reset) elapsed_s=\(.elapsed_s) conns_s=\(.conns_per_s) servers=\(.servers | to_entries | map("\(.key):\(.value)") | join(",")) rc=\($rc)"' \
+		--conns "$CONNS" --parallel "$PARALLEL" || _fail=1
+	bench_json rr "$1" "$2" "$3" \
+		'"BENCH rr path=\($p) addr=\(.addr) port=\(.port) requests=\(.requests) completed=\(.completed) req_s=\(.requests_per_s) median_us=\(.latency_us.median) p99_us=\(.latency_us.p99) servers=\(.servers | keys | join(",")) rc=\($rc)\(if .error != "" then " error=" + (.error | gsub(" "; "_")) else "" end)"' \
+		--requests "$REQUESTS" || _fail=1
 	return $_fail
 }
 
