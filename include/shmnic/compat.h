@@ -44,6 +44,9 @@ static inline u32 shmnic_cmpxchg32(u32 *p, u32 old, u32 val)
 #include <stddef.h>
 #include <string.h>
 #include <errno.h>
+#ifndef __cplusplus
+#include <stdbool.h>
+#endif
 
 typedef uint8_t u8;
 typedef uint16_t u16;

@@ -264,6 +264,18 @@ static inline int shmnic_flow_place(const struct shmnic_flow *part, u32 slots,
 	return best;
 }
 
+/*
+ * Does a TCP segment with these flags open a connection? Only a plain SYN
+ * does (as IPVS decides): a segment of no known connection with any other
+ * flags (a late ACK or FIN, a SYN+ACK, a RST, a scan) starts no flow and is
+ * never load-balanced.
+ */
+static inline bool shmnic_flow_tcp_opens(bool syn, bool ack, bool fin,
+					 bool rst)
+{
+	return syn && !ack && !fin && !rst;
+}
+
 /* --- Maglev ------------------------------------------------------------- */
 
 #define SHMNIC_MAGLEV_M		251u	/* a prime well above 4 * max nodes */

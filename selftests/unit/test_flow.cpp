@@ -785,6 +785,24 @@ TEST(FlowPlace, SynFloodChurnsOnlyTheNonEstablishedWays)
 	EXPECT_EQ(est_now, slots / 2);
 }
 
+/* --- which TCP segment opens a flow -------------------------------------- */
+
+TEST(FlowTcp, OnlyAPlainSynOpensAConnection)
+{
+	/* every combination of SYN, ACK, FIN and RST */
+	for (unsigned f = 0; f < 16; f++) {
+		bool syn = f & 1, ack = f & 2, fin = f & 4, rst = f & 8;
+
+		EXPECT_EQ(shmnic_flow_tcp_opens(syn, ack, fin, rst), f == 1) << f;
+	}
+	/* the strays a gateway sees: a late ACK or FIN, a RST, a SYN+ACK */
+	EXPECT_FALSE(shmnic_flow_tcp_opens(false, true, false, false));
+	EXPECT_FALSE(shmnic_flow_tcp_opens(false, true, true, false));
+	EXPECT_FALSE(shmnic_flow_tcp_opens(false, false, false, true));
+	EXPECT_FALSE(shmnic_flow_tcp_opens(true, true, false, false));
+	EXPECT_TRUE(shmnic_flow_tcp_opens(true, false, false, false));
+}
+
 /* --- time ----------------------------------------------------------------- */
 
 TEST(FlowTime, TimeoutsPerState)

@@ -13,7 +13,9 @@
  *      rings; one query per flow, its later packets wait for the answers,
  *      at most SHMNIC_GW_QUERY_WAIT): a node with the connection wins, else
  *      one of the nodes listening on the port, by the dispatch policy
- *      (Maglev consistent hash, or round-robin);
+ *      (Maglev consistent hash, or round-robin) if the packet may open
+ *      a flow (UDP, a TCP SYN); a TCP segment of no connection is left to
+ *      our own stack, which resets it, and starts no flow;
  *   4. else drop and count.
  * The choice goes into our part of the flow table, and the packet travels
  * to that node's shmg0 on the global rings, which hands it to its stack.
@@ -29,6 +31,7 @@
 #include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/jhash.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
@@ -52,6 +55,8 @@
 /* Flows waiting for answers, and packets queued per flow. */
 #define SHMNIC_GW_MAX_PENDING	256
 #define SHMNIC_GW_MAX_QUEUED	16
+/* Services whose listeners a gateway remembers. */
+#define SHMNIC_GW_MAX_SVCS	64
 
 static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_GWS_RX] = "gw_rx",
@@ -71,6 +76,7 @@ static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_GWS_FLOWS_EXPIRED] = "gw_flows_expired",
 	[SHMNIC_GWS_FLOWS_PURGED] = "gw_flows_purged",
 	[SHMNIC_GWS_ANSWERED] = "gw_queries_answered",
+	[SHMNIC_GWS_NO_CONN] = "gw_no_conn",
 };
 
 /* Gateways the hooks look at (normally one); RCU, writers under RTNL. */
@@ -236,6 +242,18 @@ static u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
 
 /* --- moving packets ----------------------------------------------------- */
 
+/* Hand @skb (data at its network header) to our own stack, through
+ * PRE_ROUTING again, now from a global adapter. Consumes @skb.
+ */
+static void shmnic_gw_up(struct shmnic_gw *gw, struct sk_buff *skb)
+{
+	nf_reset_ct(skb);
+	skb_dst_drop(skb);
+	skb->dev = gw->sd->global->ndev;
+	skb->pkt_type = PACKET_HOST;
+	netif_rx(skb);
+}
+
 /* Send @skb (data at its network header) to node @node's shmg0, or up our
  * own shmg0 when @node is us. Consumes @skb.
  */
@@ -246,16 +264,14 @@ static void shmnic_gw_send(struct shmnic_gw *gw, struct sk_buff *skb,
 	struct net_device *gdev = sd->global->ndev;
 	struct ethhdr *eth;
 
+	if (node == sd->id) {
+		shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
+		shmnic_gw_up(gw, skb);
+		return;
+	}
 	nf_reset_ct(skb);
 	skb_dst_drop(skb);
 	skb->dev = gdev;
-	if (node == sd->id) {
-		/* Through PRE_ROUTING again, now from a global adapter. */
-		skb->pkt_type = PACKET_HOST;
-		shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
-		netif_rx(skb);
-		return;
-	}
 	if (skb_cow_head(skb, ETH_HLEN)) {
 		shmnic_gw_count(gw, SHMNIC_GWS_TX_ERRORS);
 		kfree_skb(skb);
@@ -277,6 +293,13 @@ static void shmnic_gw_send(struct shmnic_gw *gw, struct sk_buff *skb,
 
 /* --- waiting for the other nodes ---------------------------------------- */
 
+/* May @pk start a flow on a listening node? UDP yes, TCP only a SYN. */
+static bool shmnic_gw_pkt_opens(const struct shmnic_gw_pkt *pk)
+{
+	return pk->key.proto == IPPROTO_UDP ||
+	       shmnic_flow_tcp_opens(pk->syn, pk->ack, pk->fin, pk->rst);
+}
+
 static struct shmnic_gw_pend *shmnic_gw_pend_find(struct shmnic_gw *gw,
 						  const struct shmnic_flow_key *k,
 						  u32 hash)
@@ -289,7 +312,96 @@ static struct shmnic_gw_pend *shmnic_gw_pend_find(struct shmnic_gw *gw,
 	return NULL;
 }
 
-/* Pick among the nodes that answered; -1: nobody serves the flow. */
+/* --- what the nodes last said about a service --------------------------- */
+
+static u32 shmnic_gw_svc_of(const struct shmnic_flow_key *k,
+			    struct shmnic_gw_svc_key *sk)
+{
+	memset(sk, 0, sizeof(*sk));
+	sk->family = k->family;
+	sk->proto = k->proto;
+	sk->dport = k->dport;
+	memcpy(sk->daddr, k->daddr, sizeof(sk->daddr));
+	return jhash(sk, sizeof(*sk), 0);
+}
+
+static struct shmnic_gw_svc *shmnic_gw_svc_find(struct shmnic_gw *gw,
+						const struct shmnic_flow_key *k,
+						bool create)
+{
+	struct shmnic_gw_svc_key sk;
+	struct shmnic_gw_svc *s;
+	u32 hash = shmnic_gw_svc_of(k, &sk);
+
+	lockdep_assert_held(&gw->lock);
+	hash_for_each_possible(gw->svc, s, node, hash)
+		if (!memcmp(&s->key, &sk, sizeof(sk)))
+			return s;
+	if (!create || gw->nsvc >= SHMNIC_GW_MAX_SVCS)
+		return NULL;
+	s = kzalloc(sizeof(*s), GFP_ATOMIC);
+	if (!s)
+		return NULL;
+	s->key = sk;
+	hash_add(gw->svc, &s->node, hash);
+	gw->nsvc++;
+	return s;
+}
+
+/* Node @from answered @result about flow @k (in time or late). */
+static void shmnic_gw_svc_note(struct shmnic_gw *gw, u32 from,
+			       const struct shmnic_flow_key *k, u32 result)
+{
+	struct shmnic_gw_svc *s;
+
+	/* A connection says nothing of the listeners. */
+	if (result == SHMNIC_ANS_CONN)
+		return;
+	s = shmnic_gw_svc_find(gw, k, result == SHMNIC_ANS_LISTEN);
+	if (!s)
+		return;
+	if (result == SHMNIC_ANS_LISTEN) {
+		set_bit(from, s->listen);
+		s->epoch[from] = READ_ONCE(gw->sd->nodes[from].epoch);
+	} else {
+		clear_bit(from, s->listen);
+	}
+}
+
+/* The query of @p timed out: the nodes that did not answer count as what
+ * they last said about its service, if they are still up in that epoch.
+ */
+static void shmnic_gw_svc_fill(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
+{
+	struct shmnic_dev *sd = gw->sd;
+	struct shmnic_gw_svc *s = shmnic_gw_svc_find(gw, &p->key, false);
+	u32 id;
+
+	if (!s)
+		return;
+	for_each_set_bit(id, p->asked, SHMNIC_MAX_NODES)
+		if (test_bit(id, s->listen) &&
+		    s->epoch[id] == READ_ONCE(sd->nodes[id].epoch) &&
+		    shmnic_node_reachable(sd, id, SHMNIC_NET_GLOBAL))
+			set_bit(id, p->listen);
+}
+
+static void shmnic_gw_svc_free(struct shmnic_gw *gw)
+{
+	struct shmnic_gw_svc *s;
+	struct hlist_node *tmp;
+	int bkt;
+
+	hash_for_each_safe(gw->svc, bkt, tmp, s, node) {
+		hash_del(&s->node);
+		kfree(s);
+	}
+	gw->nsvc = 0;
+}
+
+/* Pick among the nodes that answered; -ENOTCONN: a TCP segment of no
+ * connection, -ENOENT: nobody serves the flow.
+ */
 static int shmnic_gw_choose(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
 {
 	u8 ids[SHMNIC_MAX_NODES];
@@ -297,10 +409,12 @@ static int shmnic_gw_choose(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
 
 	if (p->conn >= 0)
 		return p->conn;
+	if (!p->opens)
+		return -ENOTCONN;
 	for_each_set_bit(id, p->listen, SHMNIC_MAX_NODES)
 		ids[n++] = id;
 	if (!n)
-		return -1;
+		return -ENOENT;
 	if (READ_ONCE(gw->policy) == SHMNIC_POLICY_RR)
 		return ids[(u32)atomic_inc_return(&gw->rr) % n];
 	return shmnic_maglev_pick(ids, n, p->hash);
@@ -312,14 +426,27 @@ static void shmnic_gw_resolve(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
 	int node = shmnic_gw_choose(gw, p);
 	struct sk_buff *skb;
 
-	if (node < 0) {
+	if (node == -ENOENT) {
 		shmnic_gw_count(gw, SHMNIC_GWS_NO_SERVER);
 		__skb_queue_purge(&p->q);
-	} else {
-		shmnic_gw_flow_add(gw, &p->key, p->hash, node, p->state);
-		while ((skb = __skb_dequeue(&p->q)))
-			shmnic_gw_send(gw, skb, node);
+		kfree(p);
+		return;
 	}
+	if (node == -ENOTCONN) {
+		/* Nobody has the connection: as any host, our stack answers
+		 * with a reset (IPVS leaves such packets to its host too).
+		 */
+		atomic64_add(skb_queue_len(&p->q),
+			     &gw->stats[SHMNIC_GWS_NO_CONN]);
+		while ((skb = __skb_dequeue(&p->q)))
+			shmnic_gw_up(gw, skb);
+		kfree(p);
+		return;
+	}
+	if (p->state != SHMNIC_FS_FREE)
+		shmnic_gw_flow_add(gw, &p->key, p->hash, node, p->state);
+	while ((skb = __skb_dequeue(&p->q)))
+		shmnic_gw_send(gw, skb, node);
 	kfree(p);
 }
 
@@ -341,6 +468,7 @@ static void shmnic_gw_timer(struct timer_list *t)
 		}
 		hash_del(&p->node);
 		gw->npend--;
+		shmnic_gw_svc_fill(gw, p);
 		hlist_add_head(&p->node, &done);
 	}
 	if (next && !gw->stopped)
@@ -353,19 +481,29 @@ static void shmnic_gw_timer(struct timer_list *t)
 	}
 }
 
-/* An answer from node @from to our query (or none, when the query could
- * not be sent).
+/* An answer from node @from to our query; not @heard: none, because the
+ * query could not be sent.
  */
 static void shmnic_gw_answer(struct shmnic_gw *gw, u32 from,
-			     const struct shmnic_query *q)
+			     const struct shmnic_query *q, bool heard)
 {
 	u32 hash = shmnic_flow_hash(&q->key);
 	struct shmnic_gw_pend *p;
-	bool done = false;
+	bool done = false, ours;
 
+	rcu_read_lock();
+	ours = shmnic_gw_is_global(gw, q->key.family, q->key.daddr);
+	rcu_read_unlock();
+	if (!ours)
+		return;
+	if (heard)
+		shmnic_gw_count(gw, SHMNIC_GWS_ANSWERS);
 	spin_lock_bh(&gw->lock);
+	if (heard && !gw->stopped)
+		shmnic_gw_svc_note(gw, from, &q->key, q->result);
 	p = shmnic_gw_pend_find(gw, &q->key, hash);
 	if (!p || p->id != q->id || !test_bit(from, p->asked)) {
+		/* Late: its flow was decided without it. */
 		spin_unlock_bh(&gw->lock);
 		return;
 	}
@@ -380,7 +518,6 @@ static void shmnic_gw_answer(struct shmnic_gw *gw, u32 from,
 		done = true;
 	}
 	spin_unlock_bh(&gw->lock);
-	shmnic_gw_count(gw, SHMNIC_GWS_ANSWERS);
 	if (done)
 		shmnic_gw_resolve(gw, p);
 }
@@ -415,7 +552,7 @@ void shmnic_gw_ctrl_rcv(struct shmnic_dev *sd, u32 from, const void *data,
 	if (q.type == SHMNIC_CTRL_QUERY)
 		shmnic_gw_query(sd, from, &q);
 	else if (q.type == SHMNIC_CTRL_ANSWER)
-		shmnic_gw_answer(sd->gw, from, &q);
+		shmnic_gw_answer(sd->gw, from, &q, true);
 }
 
 /* A packet of a flow not in the table: ask the other nodes. Consumes @skb. */
@@ -439,6 +576,10 @@ static void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
 		if (skb_queue_len(&p->q) < SHMNIC_GW_MAX_QUEUED) {
 			__skb_queue_tail(&p->q, skb);
 			skb = NULL;
+			if (shmnic_gw_pkt_opens(pk) && !p->opens) {
+				p->opens = true;
+				p->state = SHMNIC_FS_SYN;
+			}
 		}
 		spin_unlock_bh(&gw->lock);
 		if (skb) {
@@ -463,8 +604,14 @@ static void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
 	p->hash = hash;
 	p->id = ++gw->next_id;
 	p->conn = -1;
-	p->state = pk->key.proto == IPPROTO_UDP ? SHMNIC_FS_UDP :
-		   shmnic_gw_tcp_state(SHMNIC_FS_SYN, pk->syn, pk->ack, pk->fin);
+	p->opens = shmnic_gw_pkt_opens(pk);
+	if (pk->key.proto == IPPROTO_UDP)
+		p->state = SHMNIC_FS_UDP;
+	else if (pk->rst)
+		p->state = SHMNIC_FS_FREE;	/* forwarded, never recorded */
+	else
+		p->state = shmnic_gw_tcp_state(SHMNIC_FS_SYN, pk->syn, pk->ack,
+					       pk->fin);
 	p->deadline = jiffies + SHMNIC_GW_QUERY_WAIT;
 	__skb_queue_head_init(&p->q);
 	__skb_queue_tail(&p->q, skb);
@@ -498,7 +645,7 @@ static void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
 		}
 		/* Unreachable now: it has nothing for this flow. */
 		none.result = SHMNIC_ANS_NONE;
-		shmnic_gw_answer(gw, id, &none);
+		shmnic_gw_answer(gw, id, &none, false);
 	}
 }
 
@@ -517,8 +664,8 @@ static unsigned int shmnic_gw_dispatch(struct shmnic_gw *gw,
 	shmnic_gw_count(gw, SHMNIC_GWS_RX);
 	node = shmnic_gw_flow_lookup(gw, &pk->key, hash, &f, &own);
 	/* A new connection on the 5-tuple of an old one starts afresh. */
-	if (node >= 0 && pk->key.proto == IPPROTO_TCP && pk->syn && !pk->ack &&
-	    f.state != SHMNIC_FS_SYN && !pk->icmp)
+	if (node >= 0 && pk->key.proto == IPPROTO_TCP && !pk->icmp &&
+	    shmnic_gw_pkt_opens(pk) && f.state != SHMNIC_FS_SYN)
 		node = -ENOENT;
 	if (node >= 0) {
 		if (own >= 0 && !pk->icmp)
@@ -635,6 +782,7 @@ int shmnic_gw_init(struct shmnic_dev *sd)
 	spin_lock_init(&gw->lock);
 	spin_lock_init(&gw->flow_lock);
 	hash_init(gw->pend);
+	hash_init(gw->svc);
 	timer_setup(&gw->timer, shmnic_gw_timer, 0);
 	INIT_LIST_HEAD(&gw->list);
 	gw->part = shmnic_flow_part(sd->shm, &sd->lay, sd->id);
@@ -676,6 +824,7 @@ void shmnic_gw_stop(struct shmnic_dev *sd)
 		kfree(p);
 	}
 	gw->npend = 0;
+	shmnic_gw_svc_free(gw);
 	spin_unlock_bh(&gw->lock);
 }
 

@@ -27,6 +27,9 @@ enum shmnic_gw_stat {
 	SHMNIC_GWS_FLOWS_EXPIRED,
 	SHMNIC_GWS_FLOWS_PURGED,	/* their node went away */
 	SHMNIC_GWS_ANSWERED,		/* other gateways' queries answered */
+	SHMNIC_GWS_NO_CONN,		/* TCP segments of no connection, not a
+					 * SYN: left to our stack (a reset)
+					 */
 	SHMNIC_GWS_MAX
 };
 
@@ -53,11 +56,31 @@ struct shmnic_gw_pend {
 	u32 hash;
 	u32 id;
 	int conn;			/* node with the connection, or -1 */
-	u8 state;			/* SHMNIC_FS_* to record */
+	u8 state;			/* SHMNIC_FS_* to record, or FREE: none */
+	bool opens;			/* a packet may start the flow (UDP, SYN) */
 	unsigned long deadline;
 	DECLARE_BITMAP(asked, SHMNIC_MAX_NODES);	/* not answered yet */
 	DECLARE_BITMAP(listen, SHMNIC_MAX_NODES);
 	struct sk_buff_head q;
+};
+
+/* What the nodes last answered about a service: a GLOBAL address, a
+ * protocol and a port. A node that answers a query late counts as
+ * listening if its last answer for the service, in its current epoch, was
+ * that it listens.
+ */
+struct shmnic_gw_svc_key {
+	u8 family;
+	u8 proto;
+	u16 dport;
+	u8 daddr[16];
+};
+
+struct shmnic_gw_svc {
+	struct hlist_node node;
+	struct shmnic_gw_svc_key key;
+	DECLARE_BITMAP(listen, SHMNIC_MAX_NODES);
+	u32 epoch[SHMNIC_MAX_NODES];	/* our view of the node's, at its answer */
 };
 
 struct shmnic_gw {
@@ -67,9 +90,11 @@ struct shmnic_gw {
 	u8 policy;			/* enum shmnic_policy */
 	atomic_t rr;
 
-	spinlock_t lock;		/* pend, npend, next_id, stopped */
+	spinlock_t lock;		/* pend, npend, svc, nsvc, next_id, stopped */
 	DECLARE_HASHTABLE(pend, 6);
 	u32 npend;
+	DECLARE_HASHTABLE(svc, 4);
+	u32 nsvc;
 	u32 next_id;
 	bool stopped;
 	struct timer_list timer;	/* query deadlines */
