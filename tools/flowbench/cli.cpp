@@ -147,6 +147,17 @@ Command parse_command_line(std::span<const std::string_view> args)
 			o.size = kProbeHeader;
 		return o;
 	}
+	if (cmd == "stray")
+		return parse_client<StrayOptions>(cmd, a, [](StrayOptions &c, std::string_view opt, Args &r) {
+			if (opt != "--kind")
+				return false;
+			auto v = r.value(opt);
+			auto k = parse_stray_kind(v);
+			if (!k)
+				throw UsageError("--kind: ack, fin, rst or synack, got '" + std::string(v) + "'");
+			c.kind = *k;
+			return true;
+		});
 	throw UsageError("unknown subcommand '" + std::string(cmd) + "'");
 }
 
@@ -158,6 +169,7 @@ std::string usage_text()
 	       "       flowbench rr ADDR PORT [--requests N] [--size B] [--timeout-ms T] [-j]\n"
 	       "       flowbench udp ADDR PORT [--flows F] [--packets P] [--size B]\n"
 	       "                     [--timeout-ms T] [--retries R] [-j]\n"
+	       "       flowbench stray ADDR PORT [--kind ack|fin|rst|synack] [--timeout-ms T] [-j]\n"
 	       "\n"
 	       "serve: answer each request frame with NAME \"\\n\" and the payload (TCP,\n"
 	       "  and UDP on the same port with --udp); default port 7007, bind :: (dual\n"
@@ -169,6 +181,8 @@ std::string usage_text()
 	       "udp: F sockets (source ports), P datagrams each (default 16, 10, 64 B,\n"
 	       "  1000 ms per round, 3 retries); every datagram answered, each flow by\n"
 	       "  one server.\n"
+	       "stray: one TCP segment of no connection from a raw socket (default a\n"
+	       "  late ACK; 1000 ms for the answer); prints the answer's flags or none.\n"
 	       "-j prints one JSON object. Exit status: 0 ok, 1 a check failed, 2 usage.\n"
 	       "See flowbench(1).\n";
 }

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <variant>
 
+#include "segment.h"
+
 namespace flowbench {
 
 inline constexpr std::uint16_t kDefaultPort = 7007;
@@ -57,7 +59,16 @@ struct UdpOptions {
 	bool json = false;
 };
 
-using Command = std::variant<HelpRequest, ServeOptions, ConnectOptions, RrOptions, UdpOptions>;
+struct StrayOptions {
+	std::string addr;
+	std::uint16_t port = 0;
+	StrayKind kind = StrayKind::ack;
+	std::size_t size = 0;   // unused; parse_client's common options
+	int timeout_ms = 1000;  // wait for the answer
+	bool json = false;
+};
+
+using Command = std::variant<HelpRequest, ServeOptions, ConnectOptions, RrOptions, UdpOptions, StrayOptions>;
 
 // args excludes argv[0]. Throws UsageError.
 Command parse_command_line(std::span<const std::string_view> args);

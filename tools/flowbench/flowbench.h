@@ -11,5 +11,6 @@ int serve(ServeOptions o);
 int run_connect(const ConnectOptions &o);
 int run_rr(const RrOptions &o);
 int run_udp(const UdpOptions &o);
+int run_stray(const StrayOptions &o);
 
 }  // namespace flowbench

@@ -33,8 +33,10 @@ int main(int argc, char **argv)
 					return run_connect(o);
 				} else if constexpr (std::is_same_v<T, RrOptions>) {
 					return run_rr(o);
-				} else {
+				} else if constexpr (std::is_same_v<T, UdpOptions>) {
 					return run_udp(o);
+				} else {
+					return run_stray(o);
 				}
 			},
 			cmd);

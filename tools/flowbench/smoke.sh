@@ -87,6 +87,28 @@ if [ -z "$(ss -Htln "sport = :$((PORT + 1))" 2>/dev/null)" ]; then
 fi
 run "usage error" 2 "$FB" connect 127.0.0.1
 
+# stray: a late ACK to the listening port gets a RST, a RST gets nothing
+if [ "$(id -u)" = 0 ]; then
+	for a in $ADDRS; do
+		stray() { # KIND EXPECTED-REPLY
+			timeout 10 "$FB" stray "$a" "$PORT" --kind "$1" --timeout-ms 500 -j >"$TMP/out" 2>&1 || true
+			sed 's/^/# /' "$TMP/out"
+			if grep -q "\"reply\":\"$2\"" "$TMP/out"; then
+				ok "stray $1 $a: reply $2"
+			else
+				not_ok "stray $1 $a: expected reply $2"
+			fi
+		}
+		stray ack rst
+		stray fin rst
+		stray synack rst
+		stray rst none
+	done
+else
+	echo "# SKIP stray: raw sockets need root (CAP_NET_RAW), this is uid $(id -u)"
+fi
+run "usage error stray" 2 "$FB" stray 127.0.0.1 80 --kind syn
+
 kill -TERM "$PID"
 st=0
 wait "$PID" || st=$?

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "proto.h"
 #include "report.h"
+#include "segment.h"
 
 using namespace flowbench;
 
@@ -172,6 +173,11 @@ TEST(Cli, ConnectRrUdp)
 	u = std::get<UdpOptions>(parse({"udp", "h", "1", "--size", "1"}));
 	EXPECT_EQ(u.size, kProbeHeader);
 	EXPECT_TRUE(std::holds_alternative<HelpRequest>(parse({"--help"})));
+	auto s = std::get<StrayOptions>(parse({"stray", "10.99.0.1", "80", "--kind", "fin", "-j"}));
+	EXPECT_EQ(s.port, 80);
+	EXPECT_EQ(s.kind, StrayKind::fin);
+	EXPECT_TRUE(s.json);
+	EXPECT_EQ(std::get<StrayOptions>(parse({"stray", "h", "1"})).kind, StrayKind::ack);
 }
 
 TEST(Cli, Errors)
@@ -182,7 +188,8 @@ TEST(Cli, Errors)
 			     V{"connect", "h"}, V{"connect", "h", "1", "2"}, V{"connect", "h", "1", "--conns", "0"},
 			     V{"connect", "h", "1", "--conns", "12x"}, V{"connect", "h", "1", "--requests", "3"},
 			     V{"rr", "h", "1", "--flows", "2"}, V{"udp", "h", "1", "--size", "65500"},
-			     V{"connect", "h", "1", "--size", "2000000"}, V{"rr", "h", "-5"}})
+			     V{"connect", "h", "1", "--size", "2000000"}, V{"rr", "h", "-5"},
+			     V{"stray", "h", "1", "--kind", "syn"}, V{"stray", "h", "1", "--kind"}})
 		EXPECT_THROW(parse_command_line(bad), UsageError) << (bad.empty() ? "" : bad[0]);
 }
 
@@ -305,4 +312,66 @@ TEST(Report, UdpTrackerStickinessLossAndCorruption)
 	EXPECT_EQ(udp_lost(good), 1u);
 	good.answer(0, encode_udp_answer("a", encode_probe(0, 1, 16)));
 	EXPECT_TRUE(udp_passed(s, good));
+}
+
+/* --- stray segments -------------------------------------------------------- */
+
+TEST(Segment, KindsAndTheirFlags)
+{
+	EXPECT_EQ(stray_flags(StrayKind::ack), (TcpFlags{.ack = true}));
+	EXPECT_EQ(stray_flags(StrayKind::fin), (TcpFlags{.ack = true, .fin = true}));
+	EXPECT_EQ(stray_flags(StrayKind::rst), (TcpFlags{.rst = true}));
+	EXPECT_EQ(stray_flags(StrayKind::synack), (TcpFlags{.syn = true, .ack = true}));
+	for (auto k : {StrayKind::ack, StrayKind::fin, StrayKind::rst, StrayKind::synack})
+		EXPECT_EQ(parse_stray_kind(stray_name(k)), k);
+	EXPECT_FALSE(parse_stray_kind("syn"));
+	EXPECT_EQ(flags_text({.syn = true, .ack = true}), "syn,ack");
+	EXPECT_EQ(flags_text({.ack = true, .rst = true}), "rst,ack");
+	EXPECT_EQ(flags_text({}), "none");
+}
+
+TEST(Segment, HeaderFieldsAndChecksum)
+{
+	const std::uint8_t src4[4] = {172, 31, 0, 2}, dst4[4] = {10, 99, 0, 1};
+	auto h = tcp_segment(src4, dst4, 61234, 80, 0x01020304, 0x0a0b0c0d, {.ack = true, .fin = true});
+	EXPECT_EQ(h[0], 61234 >> 8);
+	EXPECT_EQ(h[1], 61234 & 0xff);
+	EXPECT_EQ(h[3], 80);
+	EXPECT_EQ(h[4], 1);
+	EXPECT_EQ(h[7], 4);
+	EXPECT_EQ(h[8], 0x0a);
+	EXPECT_EQ(h[12], 0x50);		/* 5 words, no options */
+	EXPECT_EQ(h[13], 0x11);		/* FIN|ACK */
+	/* a right checksum sums to zero with the pseudo-header */
+	EXPECT_EQ(tcp_checksum(src4, dst4, h), 0);
+	auto bad = h;
+	bad[4] ^= 1;
+	EXPECT_NE(tcp_checksum(src4, dst4, bad), 0);
+	/* another destination is another pseudo-header */
+	const std::uint8_t other[4] = {10, 99, 0, 2};
+	EXPECT_NE(tcp_checksum(src4, other, h), 0);
+
+	std::uint8_t src6[16] = {0xfd, 0, 0, 0x31}, dst6[16] = {0xfd, 0, 0, 0x99};
+	src6[15] = 2;
+	dst6[15] = 1;
+	auto r = tcp_segment(src6, dst6, 1, 2, 3, 4, {.rst = true});
+	EXPECT_EQ(r[13], 0x04);
+	EXPECT_EQ(r[8] | r[9] | r[10] | r[11], 0);	/* no ACK: ack field 0 */
+	EXPECT_EQ(tcp_checksum(src6, dst6, r), 0);
+	EXPECT_THROW(tcp_checksum(src4, dst6, r), std::invalid_argument);
+}
+
+TEST(Segment, ParseRoundTripAndShortInput)
+{
+	const std::uint8_t a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8};
+	auto h = tcp_segment(a, b, 4242, 8080, 1, 2, {.syn = true, .ack = true});
+	auto t = parse_tcp(h);
+	ASSERT_TRUE(t);
+	EXPECT_EQ(t->sport, 4242);
+	EXPECT_EQ(t->dport, 8080);
+	EXPECT_EQ(t->flags, (TcpFlags{.syn = true, .ack = true}));
+	EXPECT_FALSE(parse_tcp(std::span(h.data(), kTcpHeader - 1)));
+	auto bad = h;
+	bad[12] = 0x40;			/* a data offset below the header */
+	EXPECT_FALSE(parse_tcp(bad));
 }

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+// flowbench stray: one TCP segment of no connection (a late ACK, a FIN, a
+// RST, a SYN+ACK) sent from a raw socket, and the answer it gets, if any.
+// A host answers such a segment with a RST (none for a RST); a load
+// balancer must not place it on a server.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <span>
+
+#include "flowbench.h"
+#include "net.h"
+#include "segment.h"
+
+namespace flowbench {
+
+namespace {
+
+// Source ports above Linux's default ephemeral range (32768..60999), so
+// that no socket of ours owns the one we use.
+constexpr std::uint16_t kPortLo = 61000, kPortSpan = 4000;
+
+std::span<const std::uint8_t> ip_bytes(const sockaddr_storage &ss)
+{
+	if (ss.ss_family == AF_INET) {
+		const auto &a = reinterpret_cast<const sockaddr_in &>(ss).sin_addr;
+		return {reinterpret_cast<const std::uint8_t *>(&a), 4};
+	}
+	const auto &a = reinterpret_cast<const sockaddr_in6 &>(ss).sin6_addr;
+	return {reinterpret_cast<const std::uint8_t *>(&a), 16};
+}
+
+// The address this host sends from to dst.
+Address source_for(const Address &dst)
+{
+	Fd u(::socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	Address src;
+	src.len = sizeof(src.ss);
+	if (!u || ::connect(u.get(), reinterpret_cast<const sockaddr *>(&dst.ss), dst.len) != 0 ||
+	    ::getsockname(u.get(), reinterpret_cast<sockaddr *>(&src.ss), &src.len) != 0)
+		throw std::runtime_error("no route to " + to_string(dst) + ": " + errno_text(errno));
+	return src;
+}
+
+// The TCP segment in a packet a raw socket received: IPv4 raw sockets see
+// the IP header, IPv6 ones do not.
+std::span<const std::uint8_t> tcp_of(int family, std::span<const std::uint8_t> pkt)
+{
+	if (family != AF_INET)
+		return pkt;
+	if (pkt.empty())
+		return {};
+	std::size_t ihl = (pkt[0] & 0x0fu) * 4u;
+	return ihl >= 20 && ihl <= pkt.size() ? pkt.subspan(ihl) : std::span<const std::uint8_t>{};
+}
+
+}  // namespace
+
+int run_stray(const StrayOptions &o)
+{
+	Address dst = resolve(o.addr, o.port, SOCK_STREAM);
+	Address src = source_for(dst);
+	Fd raw(::socket(dst.family(), SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
+	if (!raw)
+		throw std::runtime_error("raw socket (needs CAP_NET_RAW): " + errno_text(errno));
+
+	std::mt19937 rng(std::random_device{}());
+	auto sport = static_cast<std::uint16_t>(kPortLo + rng() % kPortSpan);
+	auto seg = tcp_segment(ip_bytes(src.ss), ip_bytes(dst.ss), sport, o.port, rng(), rng(),
+			       stray_flags(o.kind));
+	Address to = dst;  // raw sockets take no port
+	if (to.family() == AF_INET)
+		reinterpret_cast<sockaddr_in &>(to.ss).sin_port = 0;
+	else
+		reinterpret_cast<sockaddr_in6 &>(to.ss).sin6_port = 0;
+	if (::sendto(raw.get(), seg.data(), seg.size(), 0, reinterpret_cast<const sockaddr *>(&to.ss), to.len) !=
+	    static_cast<ssize_t>(seg.size()))
+		throw std::runtime_error("send to " + to_string(dst) + ": " + errno_text(errno));
+
+	// Wait for the answer: from dst's port to ours.
+	std::optional<TcpFlags> reply;
+	auto deadline = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
+	std::array<std::uint8_t, 2048> buf{};
+	while (!reply) {
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+		pollfd p{raw.get(), POLLIN, 0};
+		if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0)
+			break;
+		sockaddr_storage from{};
+		socklen_t flen = sizeof(from);
+		ssize_t n = ::recvfrom(raw.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr *>(&from), &flen);
+		if (n <= 0 || from.ss_family != dst.family())
+			continue;
+		auto want = ip_bytes(dst.ss), got = ip_bytes(from);
+		if (!std::equal(want.begin(), want.end(), got.begin(), got.end()))
+			continue;
+		auto t = parse_tcp(tcp_of(dst.family(), std::span(buf.data(), static_cast<std::size_t>(n))));
+		if (t && t->sport == o.port && t->dport == sport)
+			reply = t->flags;
+	}
+	std::string kind(stray_name(o.kind)), answer = reply ? flags_text(*reply) : "none";
+	if (o.json)
+		std::printf("{\"mode\":\"stray\",\"kind\":\"%s\",\"addr\":\"%s\",\"port\":%u,\"sport\":%u,\"reply\":\"%s\"}\n",
+			    kind.c_str(), json_escape(o.addr).c_str(), unsigned{o.port}, unsigned{sport},
+			    answer.c_str());
+	else
+		std::printf("%s from port %u to %s: reply %s\n", kind.c_str(), unsigned{sport},
+			    to_string(dst).c_str(), answer.c_str());
+	return 0;
+}
+
+}  // namespace flowbench
