@@ -14,7 +14,11 @@
 # the gateway keeps working. node0's flow table and counters say the same,
 # and shmnicctl monitor shows the flows as they are made. With
 # "shmnicctl policy rr" on the gateway, 20 connections one after another
-# alternate between node1 and node2.
+# alternate between node1 and node2, and a TCP segment of no connection (a
+# late ACK, a FIN, a RST, a SYN+ACK from flowbench stray) takes no turn and
+# gets no flow entry: the gateway's own stack answers it with a reset
+# (gw_no_conn). A connection held open from ext keeps an established entry
+# in the flow table while the nodes read it.
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
 require_external
 require_nodes 4
@@ -61,20 +65,49 @@ unserved() {
 }
 
 # flows_ok: node0's flow table (shmnicctl -j flows) has entries, all served
-# by node1 or node2, for the global addresses.
+# by node1 or node2, for the global addresses, one established (ext holds
+# a connection open).
 flows_ok() {
 	shmnicctl -j flows >/tmp/flows.json || return 1
 	info "flows: $(jq length /tmp/flows.json) entries, by node: $(jq -c 'group_by(.node) | map({node: .[0].node, n: length})' /tmp/flows.json)"
-	jq -e --arg g "$GLOBAL_IP" --arg g6 "$GLOBAL_IP6" 'length > 0 and
+	jq -e --arg g "$GLOBAL_IP" --arg g6 "$GLOBAL_IP6" 'any(.[]; .state == "established") and
 		all(.[]; (.node == 1 or .node == 2) and
 			(.daddr == $g or .daddr == $g6))' /tmp/flows.json >/dev/null
 }
 
 gstat() { stat_of "$1" shmg0; }
 
+# served_by: the name of the node that serves one new connection to port 80.
+served_by() {
+	flowbench connect "$GLOBAL_IP" 80 --conns 1 -j | jq -r '.servers | keys | .[0] // "none"'
+}
+
+# strays_take_no_turn: with policy rr, a connection, then a stray segment
+# of each kind, each followed by a connection: consecutive connections go
+# to different nodes, and every stray but the RST is answered with a RST.
+strays_take_no_turn() {
+	_prev=$(served_by)
+	for _k in ack fin rst synack; do
+		flowbench stray "$GLOBAL_IP" 80 --kind "$_k" -j >"/tmp/stray_$_k.json" || return 1
+		_now=$(served_by)
+		info "stray $_k: $(cat "/tmp/stray_$_k.json"), connections around it: $_prev, $_now"
+		_want=rst
+		[ "$_k" = rst ] && _want=none
+		jq -e --arg w "$_want" '.reply == $w' "/tmp/stray_$_k.json" >/dev/null || return 1
+		[ "$_now" != none ] && [ "$_now" != "$_prev" ] || return 1
+		_prev=$_now
+	done
+}
+
+# no_stray_flows: no flow entry from a port flowbench stray uses (61000 and
+# above; ext's own connections come from the ephemeral range below).
+no_stray_flows() {
+	shmnicctl -j flows | jq -e 'all(.[]; .sport < 61000)' >/dev/null
+}
+
 ktap_header
 if is_ext; then
-	ktap_plan 10
+	ktap_plan 12
 	barrier ready
 	connect_spread "tcp_100_ipv4" "$GLOBAL_IP" 100
 	connect_spread "tcp_100_ipv6" "$GLOBAL_IP6" 100
@@ -96,8 +129,14 @@ if is_ext; then
 	flowbench connect "$GLOBAL_IP" 80 --conns 20 -j >/tmp/rr_policy.json
 	info "policy rr: $(jq -c '{ok, servers}' /tmp/rr_policy.json)"
 	check "policy_rr_alternates" jq -e '.passed and .servers.node1 == 10 and .servers.node2 == 10' /tmp/rr_policy.json
+	check "strays_take_no_turn" strays_take_no_turn
+	# held open (established: 300 s) while the nodes read the flow table
+	sleep 600 | socat -u - "TCP:$GLOBAL_IP:80" &
+	HELD=$!
+	check "held_connection" busywait 5000 sh -c "netstat -tn 2>/dev/null | grep -q '$GLOBAL_IP:80 *ESTABLISHED'"
 	barrier traffic_done
 	barrier checked
+	kill "$HELD"
 	ktap_finish
 fi
 
@@ -115,7 +154,7 @@ barrier policy_rr
 barrier traffic_done
 case $ME in
 0)
-	ktap_plan 8
+	ktap_plan 10
 	shmnicctl policy hash
 	check "policy_hash_again" sh -c "shmnicctl -j show | jq -e '.policy == \"hash\"' >/dev/null"
 	check "flows_listed" flows_ok
@@ -126,9 +165,11 @@ case $ME in
 	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
 	check "gw_forwarded" [ "$(gstat gw_forwarded)" -ge 400 ]
 	check "gw_no_server_counted" [ "$(gstat gw_no_server)" -ge 2 ]
-	# a node may answer after the 50 ms deadline, rarely
+	# answers after the 50 ms deadline count too
 	check "gw_queries_answered" [ $(($(gstat gw_answers) * 100)) -ge $(($(gstat gw_queries) * 95)) ]
 	check "no_tx_errors" [ "$(gstat gw_tx_errors)" = 0 ]
+	check "gw_no_conn_counted" [ "$(gstat gw_no_conn)" -ge 4 ]
+	check "no_stray_flows" no_stray_flows
 	;;
 1 | 2)
 	ktap_plan 2
