@@ -4,6 +4,7 @@
 #include <linux/netdevice.h>
 
 #include "shmnic.h"
+#include "stats.h"
 #include "global.h"
 
 static const char shmnic_xstat_names[][ETH_GSTRING_LEN] = {
@@ -33,38 +34,6 @@ static const char shmnic_rs_names[SHMNIC_RS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_RS_RESETS] = "resets",
 	[SHMNIC_RS_LOST] = "lost",
 };
-
-void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v)
-{
-	u64_stats_update_begin(&rs->syncp);
-	u64_stats_add(&rs->c[c], v);
-	u64_stats_update_end(&rs->syncp);
-}
-
-u64 shmnic_rs_read(const struct shmnic_ring_stats *rs, enum shmnic_rs c)
-{
-	unsigned int start;
-	u64 v;
-
-	do {
-		start = u64_stats_fetch_begin(&rs->syncp);
-		v = u64_stats_read(&rs->c[c]);
-	} while (u64_stats_fetch_retry(&rs->syncp, start));
-	return v;
-}
-
-/* Counter @c summed over the pair rings of one direction. */
-u64 shmnic_rs_sum(const struct shmnic_net *sn, bool rx, enum shmnic_rs c)
-{
-	u64 sum = 0;
-	u32 id;
-
-	for (id = 0; id < shmnic_nodes(sn->sd); id++)
-		if (id != sn->sd->id)
-			sum += shmnic_rs_read(rx ? &sn->peers[id].rx_rs :
-					      &sn->peers[id].tx_rs, c);
-	return sum;
-}
 
 static u64 *shmnic_rs_fetch(const struct shmnic_ring_stats *rs, u64 *data)
 {

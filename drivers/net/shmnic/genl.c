@@ -24,6 +24,7 @@
 #include <uapi/linux/shmnic.h>
 
 #include "shmnic.h"
+#include "stats.h"
 #include "global.h"
 
 static LIST_HEAD(shmnic_devs);

@@ -13,25 +13,11 @@
 #include <linux/virtio_net.h>
 
 #include "shmnic.h"
+#include "stats.h"
 
 #define SHMNIC_RX_BATCH		16
 /* How long a broadcast sender waits for the ring's lock, in 100 ns steps */
 #define SHMNIC_BC_SPIN		2000
-
-static void shmnic_stats_add(struct shmnic_pcpu_stats *s, unsigned int len)
-{
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->packets);
-	u64_stats_add(&s->bytes, len);
-	u64_stats_update_end(&s->syncp);
-}
-
-void shmnic_xstat_inc(struct shmnic_xstats *x, u64_stats_t *ctr)
-{
-	u64_stats_update_begin(&x->syncp);
-	u64_stats_inc(ctr);
-	u64_stats_update_end(&x->syncp);
-}
 
 /* Node id of a MAC on network @net, or -1 if it is not one of ours. */
 static int shmnic_mac_to_node(const struct shmnic_net *sn, const u8 *mac)

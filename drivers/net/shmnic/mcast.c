@@ -15,6 +15,7 @@
 #include <linux/etherdevice.h>
 
 #include "shmnic.h"
+#include "stats.h"
 
 int shmnic_mc_init(struct shmnic_net *sn)
 {

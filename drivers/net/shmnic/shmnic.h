@@ -236,7 +236,6 @@ int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
 		      struct shmnic_ring_stats *rs, int quota);
 void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
 		       struct shmnic_ring *r, int mcast);
-void shmnic_xstat_inc(struct shmnic_xstats *x, u64_stats_t *ctr);
 
 /* mcast.c */
 int shmnic_mc_init(struct shmnic_net *sn);
@@ -262,9 +261,6 @@ int shmnic_gw_register(void);
 void shmnic_gw_unregister(void);
 
 /* ethtool.c */
-void shmnic_rs_add(struct shmnic_ring_stats *rs, enum shmnic_rs c, u64 v);
-u64 shmnic_rs_read(const struct shmnic_ring_stats *rs, enum shmnic_rs c);
-u64 shmnic_rs_sum(const struct shmnic_net *sn, bool rx, enum shmnic_rs c);
 extern const struct ethtool_ops shmnic_ethtool_ops;
 
 /* genl.c */
