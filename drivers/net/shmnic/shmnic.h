@@ -142,7 +142,7 @@ struct shmnic_mc_ring {
 	unsigned long busy_stamp;	/* ... since then */
 };
 
-/* One network (shml0): a net_device and its rings. */
+/* One adapter (shml0 or shmg0): a net_device and its rings. */
 struct shmnic_net {
 	struct net_device *ndev;
 	struct shmnic_dev *sd;
@@ -218,24 +218,30 @@ void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net);
 int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots);
 
-/* local.c */
+/* netdev.c */
 struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net);
 int shmnic_net_register(struct shmnic_net *sn);
 void shmnic_net_destroy(struct shmnic_net *sn);
-void shmnic_net_kick(struct shmnic_net *sn);
 void shmnic_net_node_change(struct shmnic_net *sn);
 void shmnic_net_watchdog(struct shmnic_net *sn);
-void shmnic_net_rx_setup(struct shmnic_net *sn);
+void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
+		       struct shmnic_ring *r, int mcast);
+
+/* send.c */
+netdev_tx_t shmnic_start_xmit(struct sk_buff *skb, struct net_device *ndev);
+void shmnic_tx_maybe_wake(struct shmnic_net *sn);
 int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply);
 int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
 			  u32 len);
 bool shmnic_group_lock(struct shmnic_ring *r, u32 me);
 void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
 		      const void *data, u32 len, u16 flags);
+
+/* receive.c */
+int shmnic_poll(struct napi_struct *napi, int budget);
+void shmnic_net_rx_setup(struct shmnic_net *sn);
 int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
 		      struct shmnic_ring_stats *rs, int quota);
-void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
-		       struct shmnic_ring *r, int mcast);
 
 /* mcast.c */
 int shmnic_mc_init(struct shmnic_net *sn);

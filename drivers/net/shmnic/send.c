@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit, for both adapters (shml0 and shmg0): a unicast frame goes over
+ * the pair ring to the node its destination MAC names, multicast over its
+ * group's ring (mcast.c), broadcast and the rest over the broadcast ring;
+ * control frames travel the same rings. A full ring stops the queue until
+ * the receiver rings the "space" doorbell.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
+#include <linux/virtio_net.h>
+
+#include "shmnic.h"
+#include "stats.h"
+
+/* How long a broadcast sender waits for the ring's lock, in 100 ns steps */
+#define SHMNIC_BC_SPIN		2000
+
+/* Node id of a MAC on network @net, or -1 if it is not one of ours. */
+static int shmnic_mac_to_node(const struct shmnic_net *sn, const u8 *mac)
+{
+	u32 id;
+
+	if (mac[0] != SHMNIC_OUI0 || mac[1] != SHMNIC_OUI1 ||
+	    mac[2] != SHMNIC_OUI2 || mac[3] != sn->net)
+		return -1;
+	id = (mac[4] << 8) | mac[5];
+	if (id >= shmnic_nodes(sn->sd) || id == sn->sd->id)
+		return -1;
+	return id;
+}
+
+/* Slots a sender keeps free so that the next frame always fits. */
+static u32 shmnic_stop_slots(const struct shmnic_net *sn)
+{
+	u32 max = max_t(u32, READ_ONCE(sn->ndev->mtu) + VLAN_ETH_HLEN,
+			sn->ndev->tso_max_size);
+
+	return shmnic_frame_slots(min_t(u32, max, SHMNIC_MAX_FRAME),
+				  sn->sd->lay.g.buf_size);
+}
+
+static void shmnic_skb_to_meta(const struct sk_buff *skb,
+			       struct shmnic_meta *m)
+{
+	struct virtio_net_hdr h;
+
+	memset(m, 0, sizeof(*m));
+	/* Only fails for GSO types we do not advertise. */
+	if (virtio_net_hdr_from_skb(skb, &h, true, false, 0))
+		return;
+	m->flags = h.flags;
+	m->gso_type = h.gso_type;
+	m->hdr_len = __virtio16_to_cpu(true, h.hdr_len);
+	m->gso_size = __virtio16_to_cpu(true, h.gso_size);
+	m->csum_start = __virtio16_to_cpu(true, h.csum_start);
+	m->csum_offset = __virtio16_to_cpu(true, h.csum_offset);
+}
+
+/* --- transmit ----------------------------------------------------------- */
+
+/* Connect our TX side to peer @p if needed, at the ring depth the peer
+ * chose (ethtool -G on its side). Under the TX queue lock.
+ */
+static bool shmnic_tx_ready(struct shmnic_net *sn, struct shmnic_peer *p)
+{
+	struct shmnic_dev *sd = sn->sd;
+	u32 epoch = READ_ONCE(sd->nodes[p->id].epoch);
+	u32 rx_epoch = READ_ONCE(p->tx.rx->rx_epoch);
+	u32 slots;
+
+	if (rx_epoch != epoch)		/* its ring is not set up for us */
+		return false;
+	if (p->tx_epoch == epoch)
+		return true;
+	/* The depth it published with that epoch. */
+	smp_rmb();
+	slots = READ_ONCE(shmnic_node_at(sd->shm, &sd->lay, p->id)->rx_slots);
+	if (!shmnic_depth_valid(&sd->lay.g, slots))
+		return false;
+	p->tx.slots = slots;
+	shmnic_tx_connect(&p->tx, READ_ONCE(sd->epoch), epoch, p->tx.idx);
+	p->tx_epoch = epoch;
+	return true;
+}
+
+/* Does peer @p keep the queue stopped? Under the TX queue lock. */
+static bool shmnic_tx_blocked(struct shmnic_net *sn, struct shmnic_peer *p)
+{
+	int room;
+
+	if (!shmnic_node_reachable(sn->sd, p->id, sn->net) ||
+	    p->tx_epoch != READ_ONCE(p->tx.rx->rx_epoch))
+		return false;
+	room = shmnic_tx_room(&p->tx);
+	return room >= 0 && room < shmnic_stop_slots(sn);
+}
+
+static void shmnic_tx_stop(struct shmnic_net *sn, struct shmnic_peer *p)
+{
+	set_bit(p->id, sn->stopped_for);
+	netif_stop_queue(sn->ndev);
+	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_STOPS, 1);
+	shmnic_tx_want_space(&p->tx);
+	/* Pairs with the barrier after the receiver publishes cons. */
+	smp_mb();
+	if (!shmnic_tx_blocked(sn, p)) {
+		clear_bit(p->id, sn->stopped_for);
+		if (bitmap_empty(sn->stopped_for, SHMNIC_MAX_NODES))
+			netif_wake_queue(sn->ndev);
+	}
+}
+
+/* Wake the queue if no ring keeps it stopped any more. */
+void shmnic_tx_maybe_wake(struct shmnic_net *sn)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(sn->ndev, 0);
+	u32 id;
+
+	if (!netif_tx_queue_stopped(txq))
+		return;
+	__netif_tx_lock(txq, smp_processor_id());
+	for_each_set_bit(id, sn->stopped_for, SHMNIC_MAX_NODES)
+		if (!shmnic_tx_blocked(sn, &sn->peers[id]))
+			clear_bit(id, sn->stopped_for);
+	if (bitmap_empty(sn->stopped_for, SHMNIC_MAX_NODES) &&
+	    netif_running(sn->ndev))
+		netif_tx_wake_queue(txq);
+	__netif_tx_unlock(txq);
+}
+
+/* Copy a large frame into the slots from r->idx on, with the ring's
+ * non-temporal copy (shmnic_ring_write()): the sender never reads it back,
+ * and the receiver's CPU would otherwise first have to give up each line.
+ */
+/* Copy @skb into the slots of @r from slot @first on, with cached stores:
+ * small frames, and every frame of a broadcast or multicast ring, whose
+ * "seq 0 before the data" ordering (shmnic_bc_begin()) non-temporal stores
+ * would not keep.
+ */
+static void shmnic_skb_to_slots(const struct sk_buff *skb,
+				const struct shmnic_ring *r, u32 first)
+{
+	u32 i, off = 0, chunk;
+
+	for (i = 0; off < skb->len; i++) {
+		chunk = min(skb->len - off, r->buf_size);
+		skb_copy_bits(skb, off, shmnic_slot_buf(r, first + i), chunk);
+		off += chunk;
+	}
+}
+
+static void shmnic_skb_to_ring(struct sk_buff *skb, struct shmnic_ring *r)
+{
+	struct skb_seq_state st;
+	u32 slot = 0, pos = 0, consumed = 0, len, c;
+	const u8 *data;
+
+	skb_prepare_seq_read(skb, 0, skb->len, &st);
+	while ((len = skb_seq_read(consumed, &data, &st))) {
+		consumed += len;
+		while (len) {
+			c = min(len, r->buf_size - pos);
+			shmnic_ring_write(shmnic_tx_buf(r, slot) + pos, data, c,
+					  skb->len);
+			data += c;
+			len -= c;
+			pos += c;
+			if (pos == r->buf_size) {
+				slot++;
+				pos = 0;
+			}
+		}
+	}
+}
+
+static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
+			    struct sk_buff *skb)
+{
+	struct shmnic_ring *r = &p->tx;
+	u32 n = shmnic_frame_slots(skb->len, r->buf_size);
+	struct shmnic_meta meta;
+	int room;
+
+	if (!shmnic_node_reachable(sn->sd, p->id, sn->net) ||
+	    !shmnic_tx_ready(sn, p))
+		return -EHOSTUNREACH;
+	room = shmnic_tx_room(r);
+	if (room < 0) {
+		p->tx_epoch = 0;	/* impossible indices: reconnect */
+		return room;
+	}
+	if (room < n)
+		return -ENOSPC;
+
+	shmnic_skb_to_meta(skb, &meta);
+	if (skb->len >= SHMNIC_NT_MIN)
+		shmnic_skb_to_ring(skb, r);
+	else
+		shmnic_skb_to_slots(skb, r, r->idx);
+	shmnic_tx_publish(r, skb->len, 0, &meta);
+
+	/* Pairs with the barrier in shmnic_rx_arm_all(). */
+	smp_mb();
+	if (shmnic_tx_kick_needed(r)) {
+		shmnic_doorbell(sn->sd, p->id, SHMNIC_VEC_RX);
+		shmnic_rs_add(&p->tx_rs, SHMNIC_RS_DOORBELLS, 1);
+	} else {
+		shmnic_rs_add(&p->tx_rs, SHMNIC_RS_SAVED, 1);
+	}
+	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_PACKETS, 1);
+	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_BYTES, skb->len);
+
+	if (room - n < shmnic_stop_slots(sn))
+		shmnic_tx_stop(sn, p);
+	return 0;
+}
+
+/* Take the lock of broadcast or multicast ring @r, waiting a bounded time. */
+bool shmnic_group_lock(struct shmnic_ring *r, u32 me)
+{
+	int i;
+
+	for (i = 0; i < SHMNIC_BC_SPIN; i++) {
+		if (shmnic_bc_trylock(r, me))
+			return true;
+		ndelay(100);
+	}
+	return false;
+}
+
+/* Write a frame, from @skb or @data of @len bytes, on broadcast or multicast
+ * ring @r, whose lock we hold. The frame fits: see shmnic_geometry_valid().
+ */
+void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
+		      const void *data, u32 len, u16 flags)
+{
+	struct shmnic_meta meta;
+	u32 w;
+
+	if (!skb) {
+		shmnic_bc_write(r, me, data, len, flags, NULL);
+		return;
+	}
+	len = skb->len;
+	shmnic_skb_to_meta(skb, &meta);
+	w = shmnic_bc_begin(r, len);
+	shmnic_skb_to_slots(skb, r, w);
+	shmnic_bc_publish(r, w, me, len, flags, &meta);
+}
+
+/* Send on the broadcast ring: from @skb, or @data of @len bytes. */
+static int shmnic_bc_send(struct shmnic_net *sn, struct sk_buff *skb,
+			  const void *data, u32 len, u16 flags)
+{
+	struct shmnic_dev *sd = sn->sd;
+	struct shmnic_ring *r = &sn->bc_tx;
+	u32 id;
+
+	if (!shmnic_group_lock(r, sd->id))
+		return -EBUSY;
+	shmnic_group_put(r, sd->id, skb, data, len, flags);
+	shmnic_bc_unlock(r, sd->id);
+
+	for (id = 0; id < shmnic_nodes(sd); id++)
+		if (id != sd->id && shmnic_node_reachable(sd, id, sn->net))
+			shmnic_doorbell(sd, id, SHMNIC_VEC_RX);
+	return 0;
+}
+
+/* From any context: the ring's lock is never held where we could sleep,
+ * be preempted, or be interrupted by our own timer's HELLO.
+ */
+int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply)
+{
+	struct shmnic_ctrl c = {
+		.type = type,
+		.node = sn->sd->id,
+		.epoch = READ_ONCE(sn->sd->epoch),
+		.reply = reply,
+	};
+	int err;
+
+	local_bh_disable();
+	err = shmnic_bc_send(sn, NULL, &c, sizeof(c), SHMNIC_DESC_CTRL);
+	local_bh_enable();
+	return err;
+}
+
+/* Send control frame @data of @len bytes to node @id on its pair ring.
+ * Softirq or process context; never waits for room.
+ */
+int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
+			  u32 len)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(sn->ndev, 0);
+	struct shmnic_meta meta = {};
+	struct shmnic_peer *p;
+	int err;
+
+	if (id >= shmnic_nodes(sn->sd) || id == sn->sd->id ||
+	    len > SHMNIC_PEER_CTRL_MAX)
+		return -EINVAL;
+	p = &sn->peers[id];
+	local_bh_disable();
+	__netif_tx_lock(txq, smp_processor_id());
+	if (!shmnic_node_reachable(sn->sd, id, sn->net) ||
+	    !shmnic_tx_ready(sn, p))
+		err = -EHOSTUNREACH;
+	else
+		err = shmnic_tx_put(&p->tx, data, len, SHMNIC_DESC_CTRL, &meta);
+	if (!err) {
+		/* Pairs with the barrier in shmnic_rx_arm_all(). */
+		smp_mb();
+		if (shmnic_tx_kick_needed(&p->tx))
+			shmnic_doorbell(sn->sd, id, SHMNIC_VEC_RX);
+	}
+	__netif_tx_unlock(txq);
+	local_bh_enable();
+	return err;
+}
+
+static int shmnic_bc_xmit(struct shmnic_net *sn, struct sk_buff *skb)
+{
+	int err = shmnic_bc_send(sn, skb, NULL, 0, 0);
+
+	if (err == -EBUSY)
+		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.bc_busy);
+	shmnic_rs_add(&sn->bc_tx_rs, err ? SHMNIC_RS_DROPS : SHMNIC_RS_PACKETS,
+		      1);
+	if (!err)
+		shmnic_rs_add(&sn->bc_tx_rs, SHMNIC_RS_BYTES, skb->len);
+	return err;
+}
+
+netdev_tx_t shmnic_start_xmit(struct sk_buff *skb, struct net_device *ndev)
+{
+	struct shmnic_net *sn = netdev_priv(ndev);
+	unsigned int len = skb->len;
+	int err, id;
+
+	if (unlikely(len < ETH_HLEN || len > SHMNIC_MAX_FRAME)) {
+		err = -EINVAL;
+	} else if (is_multicast_ether_addr(skb->data)) {
+		err = shmnic_mc_xmit(sn, skb);
+		if (err == -ENOBUFS)
+			err = shmnic_bc_xmit(sn, skb);
+	} else {
+		id = shmnic_mac_to_node(sn, skb->data);
+		err = id < 0 ? -EHOSTUNREACH :
+			       shmnic_xmit_peer(sn, &sn->peers[id], skb);
+		if (err == -EHOSTUNREACH)
+			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.no_peer);
+		if (err && id >= 0)
+			shmnic_rs_add(&sn->peers[id].tx_rs, SHMNIC_RS_DROPS, 1);
+	}
+
+	if (err) {
+		atomic_long_inc(&sn->tx_dropped);
+		dev_kfree_skb_any(skb);
+	} else {
+		shmnic_stats_add(&sn->tx_stats, len);
+		dev_consume_skb_any(skb);
+	}
+	return NETDEV_TX_OK;
+}
