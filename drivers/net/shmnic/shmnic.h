@@ -202,7 +202,9 @@ struct shmnic_dev {
 	struct list_head genl_node;	/* on shmnic_devs, genl.c */
 };
 
-/* main.c */
+/* pci.c */
+int shmnic_pci_init(void);
+void shmnic_pci_exit(void);
 void shmnic_doorbell(struct shmnic_dev *sd, u32 node, u32 vec);
 
 /* region.c */
