@@ -30,7 +30,6 @@
 static LIST_HEAD(shmnic_devs);
 static DEFINE_MUTEX(shmnic_devs_lock);
 static unsigned int shmnic_devs_gen;	/* bumped at every change */
-static bool shmnic_genl_registered;	/* RCU: events may be sent */
 
 static struct genl_family shmnic_genl_family;
 
@@ -612,8 +611,7 @@ static struct sk_buff *shmnic_event_start(struct net_device *ndev, u8 cmd,
 {
 	struct sk_buff *msg;
 
-	if (!READ_ONCE(shmnic_genl_registered) ||
-	    !genl_has_listeners(&shmnic_genl_family, dev_net(ndev),
+	if (!genl_has_listeners(&shmnic_genl_family, dev_net(ndev),
 				SHMNIC_MCGRP_EVENTS))
 		return NULL;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
@@ -685,19 +683,11 @@ void shmnic_genl_flow_event(struct shmnic_dev *sd, const struct shmnic_flow *f,
 
 int __init shmnic_genl_init(void)
 {
-	int err;
-
-	err = genl_register_family(&shmnic_genl_family);
-	if (err)
-		return err;
-	WRITE_ONCE(shmnic_genl_registered, true);
-	return 0;
+	return genl_register_family(&shmnic_genl_family);
 }
 
+/* After the PCI driver: no device is left to send an event. */
 void shmnic_genl_exit(void)
 {
-	/* No event may be on its way when the family goes. */
-	WRITE_ONCE(shmnic_genl_registered, false);
-	synchronize_rcu();
 	genl_unregister_family(&shmnic_genl_family);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * shmnic: Ethernet over memory shared by the virtual machines of one host
- * (QEMU ivshmem). Module init and exit.
+ * (QEMU ivshmem). Module init and exit, in mirror order.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -34,10 +34,13 @@ err_genl:
 
 static void __exit shmnic_exit(void)
 {
-	/* No request may reach a device once remove() tears it down. */
-	shmnic_genl_exit();
-	shmnic_gw_unregister();
+	/* remove() takes each device off the family's list before it tears
+	 * it down, and stops its timers: once the driver is gone, nothing
+	 * sends an event and no request finds a device.
+	 */
 	shmnic_pci_exit();
+	shmnic_gw_unregister();
+	shmnic_genl_exit();
 }
 
 module_init(shmnic_init);
