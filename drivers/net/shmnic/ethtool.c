@@ -5,7 +5,7 @@
 
 #include "shmnic.h"
 #include "stats.h"
-#include "global.h"
+#include "gw.h"
 
 static const char shmnic_xstat_names[][ETH_GSTRING_LEN] = {
 	"tx_doorbells",

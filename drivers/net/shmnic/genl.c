@@ -25,7 +25,7 @@
 
 #include "shmnic.h"
 #include "stats.h"
-#include "global.h"
+#include "gw.h"
 
 static LIST_HEAD(shmnic_devs);
 static DEFINE_MUTEX(shmnic_devs_lock);

@@ -48,7 +48,7 @@
 #include <shmnic/flow.h>
 
 #include "shmnic.h"
-#include "global.h"
+#include "gw.h"
 
 /* How long a flow's packets wait for the other nodes' answers. */
 #define SHMNIC_GW_QUERY_WAIT	(HZ / 20)

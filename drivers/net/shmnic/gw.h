@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The global network's dispatch state (global.c). */
-#ifndef _DRIVERS_NET_SHMNIC_GLOBAL_H
-#define _DRIVERS_NET_SHMNIC_GLOBAL_H
+#ifndef _DRIVERS_NET_SHMNIC_GW_H
+#define _DRIVERS_NET_SHMNIC_GW_H
 
 #include <linux/hashtable.h>
 #include <linux/skbuff.h>
@@ -112,7 +112,7 @@ static inline void shmnic_gw_count(struct shmnic_gw *gw,
 	atomic64_inc(&gw->stats[s]);
 }
 
-/* flow.c */
+/* gw_flow.c */
 u32 shmnic_flow_clock(const struct shmnic_dev *sd, u32 id);
 bool shmnic_flow_live(const struct shmnic_dev *sd, u32 id,
 		      const struct shmnic_flow *f);
@@ -127,7 +127,7 @@ void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
 			  const struct shmnic_gw_pkt *pk);
 void shmnic_gw_flow_age(struct shmnic_gw *gw);
 
-/* crack.c */
+/* gw_parse.c */
 int shmnic_gw_parse4(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
 int shmnic_gw_parse6(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
 int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
@@ -136,4 +136,4 @@ u32 shmnic_gw_stat_count(void);
 void shmnic_gw_stat_strings(u8 **buf);
 u64 *shmnic_gw_stat_fetch(struct shmnic_dev *sd, u64 *data);
 
-#endif /* _DRIVERS_NET_SHMNIC_GLOBAL_H */
+#endif /* _DRIVERS_NET_SHMNIC_GW_H */

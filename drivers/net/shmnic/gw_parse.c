@@ -18,7 +18,7 @@
 #include <net/ipv6.h>
 
 #include "shmnic.h"
-#include "global.h"
+#include "gw.h"
 
 /* Ports at @off of the network header, into @pk; TCP flags too. */
 static int shmnic_crack_ports(struct sk_buff *skb, u32 off, u8 proto,

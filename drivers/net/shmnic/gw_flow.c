@@ -8,7 +8,7 @@
 #include <linux/in.h>
 
 #include "shmnic.h"
-#include "global.h"
+#include "gw.h"
 
 /* Flow entries aged per heartbeat. */
 #define SHMNIC_GW_AGE_BATCH	4096u
