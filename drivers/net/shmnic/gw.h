@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The global network's dispatch state (global.c). */
+/* The gateway of the global network: its state, and its files' calls. */
 #ifndef _DRIVERS_NET_SHMNIC_GW_H
 #define _DRIVERS_NET_SHMNIC_GW_H
 
@@ -106,6 +106,13 @@ struct shmnic_gw {
 	atomic64_t stats[SHMNIC_GWS_MAX];
 };
 
+/* May @pk start a flow on a listening node? UDP yes, TCP only a SYN. */
+static inline bool shmnic_gw_pkt_opens(const struct shmnic_gw_pkt *pk)
+{
+	return pk->key.proto == IPPROTO_UDP ||
+	       shmnic_flow_tcp_opens(pk->syn, pk->ack, pk->fin, pk->rst);
+}
+
 static inline void shmnic_gw_count(struct shmnic_gw *gw,
 				   enum shmnic_gw_stat s)
 {
@@ -127,13 +134,31 @@ void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
 			  const struct shmnic_gw_pkt *pk);
 void shmnic_gw_flow_age(struct shmnic_gw *gw);
 
-/* gw_parse.c */
-int shmnic_gw_parse4(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
-int shmnic_gw_parse6(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
-int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
-			 bool add, struct netlink_ext_ack *extack);
+/* gw.c */
 u32 shmnic_gw_stat_count(void);
 void shmnic_gw_stat_strings(u8 **buf);
 u64 *shmnic_gw_stat_fetch(struct shmnic_dev *sd, u64 *data);
+
+/* gw_query.c */
+void shmnic_gw_query_init(struct shmnic_gw *gw);
+void shmnic_gw_query_stop(struct shmnic_gw *gw);
+u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
+			  const struct shmnic_flow_key *k);
+void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
+		   const struct shmnic_gw_pkt *pk, u32 hash, u32 local);
+
+/* gw_fwd.c */
+void shmnic_gw_up(struct shmnic_gw *gw, struct sk_buff *skb);
+void shmnic_gw_send(struct shmnic_gw *gw, struct sk_buff *skb, u32 node);
+
+/* gw_addr.c */
+bool shmnic_gw_is_global(const struct shmnic_gw *gw, u8 family,
+			 const void *addr);
+int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
+			 bool add, struct netlink_ext_ack *extack);
+
+/* gw_parse.c */
+int shmnic_gw_parse4(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
+int shmnic_gw_parse6(struct sk_buff *skb, struct shmnic_gw_pkt *pk);
 
 #endif /* _DRIVERS_NET_SHMNIC_GW_H */

@@ -198,7 +198,7 @@ struct shmnic_dev {
 	struct shmnic_node_view *nodes;	/* [max_nodes] */
 	struct shmnic_net *local;	/* shml0 */
 	struct shmnic_net *global;	/* shmg0 */
-	struct shmnic_gw *gw;		/* global dispatch, global.c */
+	struct shmnic_gw *gw;		/* global dispatch, gw.c */
 	struct list_head genl_node;	/* on shmnic_devs, genl.c */
 };
 
@@ -257,14 +257,16 @@ bool shmnic_mc_pending(const struct shmnic_net *sn);
 bool shmnic_mc_wanted(const struct shmnic_net *sn, const u8 *mac);
 void shmnic_mc_watchdog(struct shmnic_net *sn);
 
-/* global.c */
+/* gw.c */
 int shmnic_gw_init(struct shmnic_dev *sd);
 void shmnic_gw_free(struct shmnic_dev *sd);
 void shmnic_gw_start(struct shmnic_dev *sd);
 void shmnic_gw_stop(struct shmnic_dev *sd);
+void shmnic_gw_tick(struct shmnic_dev *sd);
+
+/* gw_query.c */
 void shmnic_gw_ctrl_rcv(struct shmnic_dev *sd, u32 from, const void *data,
 			u32 len);
-void shmnic_gw_tick(struct shmnic_dev *sd);
 int shmnic_gw_register(void);
 void shmnic_gw_unregister(void);
 

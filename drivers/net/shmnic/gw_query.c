@@ -1,48 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The global network: every node carries the same GLOBAL addresses on
- * shmg0, and a gateway (a node that receives packets for them from
- * outside) dispatches each packet to the node that serves its flow.
- *
- * A netfilter hook at PRE_ROUTING, after defragmentation, takes packets for
- * a GLOBAL address that did not arrive on a global adapter and decides:
- *   1. the flow table (include/shmnic/flow.h, in the shared region, every
- *      gateway's part) has the 5-tuple: that node;
- *   2. our own stack has the connection: us;
- *   3. else ask every other node (SHMNIC_CTRL_QUERY on the global pair
- *      rings; one query per flow, its later packets wait for the answers,
- *      at most SHMNIC_GW_QUERY_WAIT): a node with the connection wins, else
- *      one of the nodes listening on the port, by the dispatch policy
- *      (Maglev consistent hash, or round-robin) if the packet may open
- *      a flow (UDP, a TCP SYN); a TCP segment of no connection is left to
- *      our own stack, which resets it, and starts no flow;
- *   4. else drop and count.
- * The choice goes into our part of the flow table, and the packet travels
- * to that node's shmg0 on the global rings, which hands it to its stack.
- * ICMP errors follow the flow of the packet they quote. The flow table's
- * side is in flow.c, cracking packets in crack.c.
+ * The gateway's questions to the other nodes: a flow no table knows waits
+ * while every node says whether it has the connection or listens; the
+ * answers decide where the flow goes (the dispatch policy), and what the
+ * nodes last said about a service stands in for an answer that comes late.
+ * Also the other side: answering a gateway's query from our own sockets.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/etherdevice.h>
-#include <linux/ethtool.h>
 #include <linux/hashtable.h>
-#include <linux/icmp.h>
-#include <linux/icmpv6.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
 #include <linux/jhash.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter_ipv4.h>
-#include <linux/netfilter_ipv6.h>
-#include <linux/rculist.h>
+#include <linux/slab.h>
 #include <linux/tcp.h>
-#include <linux/udp.h>
 #include <net/inet_hashtables.h>
 #include <net/inet6_hashtables.h>
-#include <net/ipv6.h>
 #include <net/udp.h>
-#include <net/netfilter/nf_conntrack.h>
 
 #include <uapi/linux/shmnic.h>
 #include <shmnic/flow.h>
@@ -58,126 +30,13 @@
 /* Services whose listeners a gateway remembers. */
 #define SHMNIC_GW_MAX_SVCS	64
 
-static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
-	[SHMNIC_GWS_RX] = "gw_rx",
-	[SHMNIC_GWS_FORWARDED] = "gw_forwarded",
-	[SHMNIC_GWS_LOCAL] = "gw_local",
-	[SHMNIC_GWS_QUERIES] = "gw_queries",
-	[SHMNIC_GWS_ANSWERS] = "gw_answers",
-	[SHMNIC_GWS_QUERY_TIMEOUTS] = "gw_query_timeouts",
-	[SHMNIC_GWS_NO_SERVER] = "gw_no_server",
-	[SHMNIC_GWS_PENDING_FULL] = "gw_pending_full",
-	[SHMNIC_GWS_FRAGMENTS] = "gw_fragments",
-	[SHMNIC_GWS_TX_ERRORS] = "gw_tx_errors",
-	[SHMNIC_GWS_FLOWS_NEW] = "gw_flows_new",
-	[SHMNIC_GWS_FLOWS_FULL] = "gw_flows_full",
-	[SHMNIC_GWS_FLOWS_EVICTED] = "gw_flows_evicted",
-	[SHMNIC_GWS_FLOWS_CLOSED] = "gw_flows_closed",
-	[SHMNIC_GWS_FLOWS_EXPIRED] = "gw_flows_expired",
-	[SHMNIC_GWS_FLOWS_PURGED] = "gw_flows_purged",
-	[SHMNIC_GWS_ANSWERED] = "gw_queries_answered",
-	[SHMNIC_GWS_NO_CONN] = "gw_no_conn",
-};
-
-/* Gateways the hooks look at (normally one); RCU, writers under RTNL. */
-static LIST_HEAD(shmnic_gws);
-
-u32 shmnic_gw_stat_count(void)
-{
-	return SHMNIC_GWS_MAX;
-}
-
-void shmnic_gw_stat_strings(u8 **buf)
-{
-	u32 i;
-
-	for (i = 0; i < SHMNIC_GWS_MAX; i++)
-		ethtool_sprintf(buf, "%s", shmnic_gw_stat_names[i]);
-}
-
-u64 *shmnic_gw_stat_fetch(struct shmnic_dev *sd, u64 *data)
-{
-	u32 i;
-
-	for (i = 0; i < SHMNIC_GWS_MAX; i++)
-		*data++ = atomic64_read(&sd->gw->stats[i]);
-	return data;
-}
-
-/* --- GLOBAL addresses ---------------------------------------------------- */
-
-/* The index of address @addr of @family (4 or 6) in @g, or -1. */
-static int shmnic_globals_find(const struct shmnic_globals *g, u8 family,
-			       const void *addr)
-{
-	u32 len = family == 4 ? 4 : 16, i;
-
-	for (i = 0; g && i < g->n; i++)
-		if (g->a[i].family == family && !memcmp(g->a[i].addr, addr, len))
-			return i;
-	return -1;
-}
-
-static bool shmnic_gw_is_global(const struct shmnic_gw *gw, u8 family,
-				const void *addr)
-{
-	return shmnic_globals_find(rcu_dereference(gw->globals), family,
-				   addr) >= 0;
-}
-
-/* Add (@add) or remove GLOBAL address @addr of @len bytes. Under the genl
- * device lock.
- */
-int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
-			 bool add, struct netlink_ext_ack *extack)
-{
-	struct shmnic_gw *gw = sd->gw;
-	struct shmnic_globals *old, *new;
-	u8 family = len == 4 ? 4 : 6;
-	int found, i;
-
-	old = rcu_dereference_protected(gw->globals, true);
-	found = shmnic_globals_find(old, family, addr);
-	if (add && found >= 0)
-		return 0;
-	if (!add && found < 0) {
-		NL_SET_ERR_MSG(extack, "not a GLOBAL address of this device");
-		return -ENOENT;
-	}
-	if (add && old && old->n >= SHMNIC_MAX_GLOBALS) {
-		NL_SET_ERR_MSG(extack, "too many GLOBAL addresses");
-		return -ENOSPC;
-	}
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
-	if (!new)
-		return -ENOMEM;
-	for (i = 0; old && i < old->n; i++)
-		if (i != found)
-			new->a[new->n++] = old->a[i];
-	if (add) {
-		new->a[new->n].family = family;
-		memcpy(new->a[new->n].addr, addr, len);
-		new->n++;
-	}
-	rcu_assign_pointer(gw->globals, new);
-	if (old)
-		kfree_rcu(old, rcu);
-	if (len == 4)
-		netdev_info(sd->global->ndev, "%s GLOBAL address %pI4\n",
-			    add ? "added" : "removed", addr);
-	else
-		netdev_info(sd->global->ndev, "%s GLOBAL address %pI6c\n",
-			    add ? "added" : "removed", addr);
-	return 0;
-}
-
 /* --- this node's sockets ------------------------------------------------ */
 
 /* Does this node's stack have flow @k (SHMNIC_ANS_CONN), a socket listening
  * for it (SHMNIC_ANS_LISTEN), or neither? Under RCU.
  */
-static u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
-				 const struct shmnic_flow_key *k)
+u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
+			  const struct shmnic_flow_key *k)
 {
 	struct net_device *gdev = sd->global->ndev;
 	struct net *net = dev_net(gdev);
@@ -240,65 +99,7 @@ static u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
 	return ans;
 }
 
-/* --- moving packets ----------------------------------------------------- */
-
-/* Hand @skb (data at its network header) to our own stack, through
- * PRE_ROUTING again, now from a global adapter. Consumes @skb.
- */
-static void shmnic_gw_up(struct shmnic_gw *gw, struct sk_buff *skb)
-{
-	nf_reset_ct(skb);
-	skb_dst_drop(skb);
-	skb->dev = gw->sd->global->ndev;
-	skb->pkt_type = PACKET_HOST;
-	netif_rx(skb);
-}
-
-/* Send @skb (data at its network header) to node @node's shmg0, or up our
- * own shmg0 when @node is us. Consumes @skb.
- */
-static void shmnic_gw_send(struct shmnic_gw *gw, struct sk_buff *skb,
-			   u32 node)
-{
-	struct shmnic_dev *sd = gw->sd;
-	struct net_device *gdev = sd->global->ndev;
-	struct ethhdr *eth;
-
-	if (node == sd->id) {
-		shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
-		shmnic_gw_up(gw, skb);
-		return;
-	}
-	nf_reset_ct(skb);
-	skb_dst_drop(skb);
-	skb->dev = gdev;
-	if (skb_cow_head(skb, ETH_HLEN)) {
-		shmnic_gw_count(gw, SHMNIC_GWS_TX_ERRORS);
-		kfree_skb(skb);
-		return;
-	}
-	/* The checksum of what we forward is no longer complete over it. */
-	if (skb->ip_summed == CHECKSUM_COMPLETE)
-		skb->ip_summed = CHECKSUM_NONE;
-	eth = skb_push(skb, ETH_HLEN);
-	skb_reset_mac_header(skb);
-	shmnic_node_mac(eth->h_dest, SHMNIC_NET_GLOBAL, node);
-	ether_addr_copy(eth->h_source, gdev->dev_addr);
-	eth->h_proto = skb->protocol;
-	if (dev_queue_xmit(skb))
-		shmnic_gw_count(gw, SHMNIC_GWS_TX_ERRORS);
-	else
-		shmnic_gw_count(gw, SHMNIC_GWS_FORWARDED);
-}
-
 /* --- waiting for the other nodes ---------------------------------------- */
-
-/* May @pk start a flow on a listening node? UDP yes, TCP only a SYN. */
-static bool shmnic_gw_pkt_opens(const struct shmnic_gw_pkt *pk)
-{
-	return pk->key.proto == IPPROTO_UDP ||
-	       shmnic_flow_tcp_opens(pk->syn, pk->ack, pk->fin, pk->rst);
-}
 
 static struct shmnic_gw_pend *shmnic_gw_pend_find(struct shmnic_gw *gw,
 						  const struct shmnic_flow_key *k,
@@ -556,8 +357,8 @@ void shmnic_gw_ctrl_rcv(struct shmnic_dev *sd, u32 from, const void *data,
 }
 
 /* A packet of a flow not in the table: ask the other nodes. Consumes @skb. */
-static void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
-			  const struct shmnic_gw_pkt *pk, u32 hash, u32 local)
+void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
+		   const struct shmnic_gw_pkt *pk, u32 hash, u32 local)
 {
 	struct shmnic_dev *sd = gw->sd;
 	struct shmnic_query q = {
@@ -649,169 +450,24 @@ static void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
 	}
 }
 
-/* --- the hook ----------------------------------------------------------- */
-
-/* A packet for one of @gw's GLOBAL addresses, from outside. */
-static unsigned int shmnic_gw_dispatch(struct shmnic_gw *gw,
-				       struct sk_buff *skb,
-				       struct shmnic_gw_pkt *pk)
-{
-	struct shmnic_dev *sd = gw->sd;
-	u32 hash = shmnic_flow_hash(&pk->key), local;
-	struct shmnic_flow f;
-	int node, own;
-
-	shmnic_gw_count(gw, SHMNIC_GWS_RX);
-	node = shmnic_gw_flow_lookup(gw, &pk->key, hash, &f, &own);
-	/* A new connection on the 5-tuple of an old one starts afresh. */
-	if (node >= 0 && pk->key.proto == IPPROTO_TCP && !pk->icmp &&
-	    shmnic_gw_pkt_opens(pk) && f.state != SHMNIC_FS_SYN)
-		node = -ENOENT;
-	if (node >= 0) {
-		if (own >= 0 && !pk->icmp)
-			shmnic_gw_flow_touch(gw, own, &f, pk);
-		if (node == sd->id) {
-			shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
-			return NF_ACCEPT;
-		}
-		shmnic_gw_send(gw, skb, node);
-		return NF_STOLEN;
-	}
-	/* An error about a flow nobody dispatched: our own stack's. */
-	if (pk->icmp)
-		return NF_ACCEPT;
-
-	local = shmnic_gw_sock_lookup(sd, &pk->key);
-	if (local == SHMNIC_ANS_CONN) {
-		shmnic_gw_flow_add(gw, &pk->key, hash, sd->id,
-				   pk->key.proto == IPPROTO_UDP ?
-				   SHMNIC_FS_UDP : SHMNIC_FS_EST);
-		shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
-		return NF_ACCEPT;
-	}
-	shmnic_gw_ask(gw, skb, pk, hash, local);
-	return NF_STOLEN;
-}
-
-static struct shmnic_gw *shmnic_gw_for(const struct nf_hook_state *state,
-				       u8 family, const void *daddr)
-{
-	struct shmnic_gw *gw;
-
-	if (!state->in || (state->in->flags & IFF_LOOPBACK))
-		return NULL;
-	list_for_each_entry_rcu(gw, &shmnic_gws, list) {
-		if (state->in == gw->sd->global->ndev)
-			return NULL;
-		if (net_eq(dev_net(gw->sd->global->ndev), state->net) &&
-		    shmnic_gw_is_global(gw, family, daddr))
-			return gw;
-	}
-	return NULL;
-}
-
-/* Both hooks: a packet to @daddr of @family, cracked by @parse. */
-static unsigned int shmnic_gw_hook(struct sk_buff *skb,
-				   const struct nf_hook_state *state,
-				   u8 family, const void *daddr,
-				   int (*parse)(struct sk_buff *skb,
-						struct shmnic_gw_pkt *pk))
-{
-	struct shmnic_gw_pkt pk = {};
-	struct shmnic_gw *gw;
-	int err;
-
-	gw = shmnic_gw_for(state, family, daddr);
-	if (!gw)
-		return NF_ACCEPT;
-	err = parse(skb, &pk);
-	if (err == -EFAULT) {
-		shmnic_gw_count(gw, SHMNIC_GWS_FRAGMENTS);
-		return NF_DROP;
-	}
-	if (err)
-		return NF_ACCEPT;	/* not a flow: ping and the like */
-	return shmnic_gw_dispatch(gw, skb, &pk);
-}
-
-static unsigned int shmnic_gw_hook4(void *priv, struct sk_buff *skb,
-				    const struct nf_hook_state *state)
-{
-	return shmnic_gw_hook(skb, state, 4, &ip_hdr(skb)->daddr,
-			      shmnic_gw_parse4);
-}
-
-#if IS_ENABLED(CONFIG_IPV6)
-static unsigned int shmnic_gw_hook6(void *priv, struct sk_buff *skb,
-				    const struct nf_hook_state *state)
-{
-	return shmnic_gw_hook(skb, state, 6, &ipv6_hdr(skb)->daddr,
-			      shmnic_gw_parse6);
-}
-#endif
-
-static const struct nf_hook_ops shmnic_gw_ops[] = {
-	{
-		.hook = shmnic_gw_hook4,
-		.pf = NFPROTO_IPV4,
-		.hooknum = NF_INET_PRE_ROUTING,
-		.priority = NF_IP_PRI_CONNTRACK_DEFRAG + 1,
-	},
-#if IS_ENABLED(CONFIG_IPV6)
-	{
-		.hook = shmnic_gw_hook6,
-		.pf = NFPROTO_IPV6,
-		.hooknum = NF_INET_PRE_ROUTING,
-		.priority = NF_IP6_PRI_CONNTRACK_DEFRAG + 1,
-	},
-#endif
-};
-
 /* --- set up and tear down ----------------------------------------------- */
 
-int shmnic_gw_init(struct shmnic_dev *sd)
+void shmnic_gw_query_init(struct shmnic_gw *gw)
 {
-	struct shmnic_gw *gw;
-	u32 i;
-
-	gw = kzalloc(sizeof(*gw), GFP_KERNEL);
-	if (!gw)
-		return -ENOMEM;
-	gw->sd = sd;
-	gw->policy = SHMNIC_POLICY_HASH;
 	spin_lock_init(&gw->lock);
-	spin_lock_init(&gw->flow_lock);
 	hash_init(gw->pend);
 	hash_init(gw->svc);
 	timer_setup(&gw->timer, shmnic_gw_timer, 0);
-	INIT_LIST_HEAD(&gw->list);
-	gw->part = shmnic_flow_part(sd->shm, &sd->lay, sd->id);
-	/* What an earlier attach of ours left there means nothing now. */
-	for (i = 0; i < sd->lay.g.flow_slots; i++)
-		shmnic_flow_clear(&gw->part[i]);
-	sd->gw = gw;
-	return 0;
 }
 
-void shmnic_gw_start(struct shmnic_dev *sd)
+/* No answer or timer uses the query state after this returns; the hooks
+ * are already gone.
+ */
+void shmnic_gw_query_stop(struct shmnic_gw *gw)
 {
-	rtnl_lock();
-	list_add_tail_rcu(&sd->gw->list, &shmnic_gws);
-	rtnl_unlock();
-}
-
-/* No hook, answer or timer uses the gateway state after this returns. */
-void shmnic_gw_stop(struct shmnic_dev *sd)
-{
-	struct shmnic_gw *gw = sd->gw;
 	struct shmnic_gw_pend *p;
 	struct hlist_node *tmp;
 	int bkt;
-
-	rtnl_lock();
-	list_del_rcu(&gw->list);
-	rtnl_unlock();
-	synchronize_net();
 
 	spin_lock_bh(&gw->lock);
 	gw->stopped = true;
@@ -826,34 +482,4 @@ void shmnic_gw_stop(struct shmnic_dev *sd)
 	gw->npend = 0;
 	shmnic_gw_svc_free(gw);
 	spin_unlock_bh(&gw->lock);
-}
-
-void shmnic_gw_free(struct shmnic_dev *sd)
-{
-	struct shmnic_gw *gw = sd->gw;
-
-	if (!gw)
-		return;
-	timer_delete_sync(&gw->timer);
-	kfree(rcu_dereference_protected(gw->globals, true));
-	kfree(gw);
-	sd->gw = NULL;
-}
-
-void shmnic_gw_tick(struct shmnic_dev *sd)
-{
-	if (sd->gw)
-		shmnic_gw_flow_age(sd->gw);
-}
-
-int shmnic_gw_register(void)
-{
-	return nf_register_net_hooks(&init_net, shmnic_gw_ops,
-				     ARRAY_SIZE(shmnic_gw_ops));
-}
-
-void shmnic_gw_unregister(void)
-{
-	nf_unregister_net_hooks(&init_net, shmnic_gw_ops,
-				ARRAY_SIZE(shmnic_gw_ops));
 }
