@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The shared region: formatting, joining, the node table, heartbeats and
- * membership. There is no join protocol: a node that attaches marks itself
- * up and says HELLO on the broadcast ring; the others see it there or in the
- * node table. A node whose heartbeat stalls is marked down.
+ * The shared region: formatting it or joining it, and our own entry in its
+ * node table (up, leaving, gone, which networks we receive on). The other
+ * nodes' entries are read in members.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
 #include <linux/etherdevice.h>
-#include <linux/rtnetlink.h>
 
 #include "shmnic.h"
 
@@ -128,44 +126,6 @@ void shmnic_node_up(struct shmnic_dev *sd)
 	WRITE_ONCE(n->state, SHMNIC_NODE_UP);
 }
 
-/* Receive on @slots of each ring from now on (ethtool -G), under RTNL. The
- * rings are set up again under a new epoch: senders see the epoch change,
- * reconnect and read the new depth from our node table entry.
- */
-int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots)
-{
-	struct shmnic_net *nets[] = { sd->local, sd->global };
-	bool running[ARRAY_SIZE(nets)];
-	u32 epoch, i;
-
-	ASSERT_RTNL();
-	if (!shmnic_depth_valid(&sd->lay.g, slots))
-		return -EINVAL;
-	if (slots == sd->rx_slots)
-		return 0;
-	for (i = 0; i < ARRAY_SIZE(nets); i++) {
-		running[i] = netif_running(nets[i]->ndev);
-		if (running[i])
-			napi_disable(&nets[i]->napi);
-	}
-	epoch = sd->epoch + 1 ? sd->epoch + 1 : 1;
-	WRITE_ONCE(sd->rx_slots, slots);
-	WRITE_ONCE(sd->epoch, epoch);
-	for (i = 0; i < ARRAY_SIZE(nets); i++)
-		shmnic_net_rx_setup(nets[i]);
-	shmnic_node_up(sd);
-	for (i = 0; i < ARRAY_SIZE(nets); i++) {
-		if (!running[i])
-			continue;
-		napi_enable(&nets[i]->napi);
-		shmnic_ctrl_send(nets[i], SHMNIC_CTRL_HELLO, 0);
-		napi_schedule(&nets[i]->napi);
-	}
-	dev_info(&sd->pdev->dev, "receive rings now %u slots deep (epoch %u)\n",
-		 slots, epoch);
-	return 0;
-}
-
 void shmnic_node_leave(struct shmnic_dev *sd)
 {
 	WRITE_ONCE(sd->leaving, true);
@@ -188,131 +148,4 @@ void shmnic_node_set_rx(struct shmnic_dev *sd, u32 net, bool on)
 		sd->node_flags &= ~SHMNIC_NODE_F_RX(net);
 	WRITE_ONCE(sd->self->flags, sd->node_flags);
 	spin_unlock_bh(&sd->lock);
-}
-
-/* May frames be sent to node @id on network @net? Lockless, data path. */
-bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net)
-{
-	const struct shmnic_node *n = shmnic_node_at(sd->shm, &sd->lay, id);
-
-	return READ_ONCE(sd->nodes[id].up) &&
-	       (READ_ONCE(n->flags) & SHMNIC_NODE_F_RX(net));
-}
-
-static void shmnic_view_set(struct shmnic_dev *sd, u32 id, bool up,
-			    u32 epoch, const char *why)
-{
-	struct shmnic_node_view *v = &sd->nodes[id];
-	bool was_up = v->up;
-	u32 was_epoch = v->epoch;
-
-	if (v->up == up && v->epoch == epoch)
-		return;
-	if (up)
-		dev_info(&sd->pdev->dev, "node %u up (epoch %u)\n", id, epoch);
-	else if (v->up)
-		dev_info(&sd->pdev->dev, "node %u down (%s)\n", id, why);
-	WRITE_ONCE(v->epoch, epoch);
-	WRITE_ONCE(v->up, up);
-	if (was_up != up || (up && was_epoch != epoch))
-		shmnic_genl_node_event(sd, id, up, epoch);
-}
-
-/* Sample node @id's table entry; called with sd->lock held. */
-static bool shmnic_scan_node(struct shmnic_dev *sd, u32 id)
-{
-	const struct shmnic_node *n = shmnic_node_at(sd->shm, &sd->lay, id);
-	struct shmnic_node_view *v = &sd->nodes[id];
-	u32 state = READ_ONCE(n->state);
-	u32 epoch = READ_ONCE(n->epoch);
-	u64 hb = READ_ONCE(n->heartbeat);
-	bool was_up = v->up;
-
-	if (state != SHMNIC_NODE_UP || !epoch) {
-		shmnic_view_set(sd, id, false, v->epoch,
-				state == SHMNIC_NODE_LEAVING ? "leaving" :
-							       "absent");
-	} else if (!v->sampled || epoch != v->epoch) {
-		/* New, or back with a new epoch: up once its heartbeat moves. */
-		shmnic_view_set(sd, id, false, epoch, "restarted");
-		v->heartbeat = hb;
-		v->stamp = jiffies;
-	} else if (hb != v->heartbeat) {
-		v->heartbeat = hb;
-		v->stamp = jiffies;
-		shmnic_view_set(sd, id, true, epoch, NULL);
-	} else if (v->up && time_after(jiffies,
-				       v->stamp + SHMNIC_DOWN_TIMEOUT)) {
-		shmnic_view_set(sd, id, false, epoch, "heartbeat stalled");
-	}
-	v->sampled = true;
-	return was_up != v->up;
-}
-
-void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
-		      const struct shmnic_ctrl *c)
-{
-	u32 id = c->node;
-	const struct shmnic_node *n;
-	struct shmnic_node_view *v;
-	bool changed = false;
-
-	if (id >= shmnic_nodes(sd) || id == sd->id)
-		return;
-	n = shmnic_node_at(sd->shm, &sd->lay, id);
-	v = &sd->nodes[id];
-
-	spin_lock(&sd->lock);
-	if (c->type == SHMNIC_CTRL_BYE) {
-		if (c->epoch == v->epoch && v->up) {
-			shmnic_view_set(sd, id, false, v->epoch, "said bye");
-			changed = true;
-		}
-	} else if (c->epoch && c->epoch == READ_ONCE(n->epoch) &&
-		   READ_ONCE(n->state) == SHMNIC_NODE_UP &&
-		   (!v->up || v->epoch != c->epoch)) {
-		v->sampled = true;
-		v->heartbeat = READ_ONCE(n->heartbeat);
-		v->stamp = jiffies;
-		shmnic_view_set(sd, id, true, c->epoch, NULL);
-		changed = true;
-	}
-	spin_unlock(&sd->lock);
-
-	if (changed) {
-		shmnic_net_node_change(sd->local);
-		shmnic_net_node_change(sd->global);
-	}
-	/* Answer a newcomer's HELLO so that it learns about us at once. */
-	if (changed && c->type == SHMNIC_CTRL_HELLO && !c->reply)
-		shmnic_ctrl_send(sn, SHMNIC_CTRL_HELLO, 1);
-}
-
-void shmnic_hb_timer(struct timer_list *t)
-{
-	struct shmnic_dev *sd = from_timer(sd, t, hb_timer);
-	bool changed = false;
-	u32 id;
-
-	sd->heartbeat++;
-	if (READ_ONCE(sd->leaving))
-		WRITE_ONCE(sd->self->heartbeat, sd->heartbeat);
-	else
-		shmnic_node_up(sd);
-
-	spin_lock(&sd->lock);
-	for (id = 0; id < shmnic_nodes(sd); id++)
-		if (id != sd->id)
-			changed |= shmnic_scan_node(sd, id);
-	spin_unlock(&sd->lock);
-
-	if (changed) {
-		shmnic_net_node_change(sd->local);
-		shmnic_net_node_change(sd->global);
-	}
-	shmnic_net_watchdog(sd->local);
-	shmnic_net_watchdog(sd->global);
-	shmnic_gw_tick(sd);
-
-	mod_timer(&sd->hb_timer, jiffies + SHMNIC_HB_INTERVAL);
 }

@@ -214,10 +214,15 @@ void shmnic_node_up(struct shmnic_dev *sd);
 void shmnic_node_leave(struct shmnic_dev *sd);
 void shmnic_node_gone(struct shmnic_dev *sd);
 void shmnic_node_set_rx(struct shmnic_dev *sd, u32 net, bool on);
-void shmnic_hb_timer(struct timer_list *t);
+
+/* members.c */
+bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net);
 void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 		      const struct shmnic_ctrl *c);
-bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net);
+bool shmnic_scan_node(struct shmnic_dev *sd, u32 id);
+
+/* dev.c */
+void shmnic_hb_timer(struct timer_list *t);
 int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots);
 
 /* netdev.c */
