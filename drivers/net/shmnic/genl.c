@@ -164,7 +164,7 @@ static int shmnic_put_region(struct sk_buff *skb, struct shmnic_dev *sd)
 	    nla_put_u32(skb, SHMNIC_A_MTU, READ_ONCE(ndev->mtu)) ||
 	    nla_put_u32(skb, SHMNIC_A_GLOBAL_IFINDEX, sd->global->ndev->ifindex) ||
 	    nla_put_string(skb, SHMNIC_A_GLOBAL_IFNAME, sd->global->ndev->name) ||
-	    nla_put_u8(skb, SHMNIC_A_POLICY, READ_ONCE(sd->gw->policy)) ||
+	    nla_put_u8(skb, SHMNIC_A_POLICY, shmnic_gw_policy(sd)) ||
 	    nla_put_u32(skb, SHMNIC_A_FLOW_SLOTS, g->flow_slots))
 		return -EMSGSIZE;
 	return shmnic_put_globals(skb, sd);
@@ -431,7 +431,7 @@ static int shmnic_set_doit(struct sk_buff *skb, struct genl_info *info)
 					    "cannot set the ring depth");
 	}
 	if (!err && policy_attr)
-		WRITE_ONCE(sd->gw->policy, nla_get_u8(policy_attr));
+		shmnic_gw_set_policy(sd, nla_get_u8(policy_attr));
 out:
 	mutex_unlock(&shmnic_devs_lock);
 	rtnl_unlock();
@@ -510,20 +510,6 @@ static int shmnic_put_flow(struct sk_buff *skb, const struct shmnic_flow *f,
 	return 0;
 }
 
-/* The live entry @i of node @gw's part of the flow table, if it is one. */
-static bool shmnic_flow_get(struct shmnic_dev *sd, u32 gw, u32 i,
-			    struct shmnic_flow *f, u32 *idle_ms)
-{
-	struct shmnic_flow *part = shmnic_flow_part(sd->shm, &sd->lay, gw);
-
-	if (shmnic_flow_read(&part[i], f) ||
-	    (f->key.family != 4 && f->key.family != 6) ||
-	    !shmnic_flow_live(sd, gw, f))
-		return false;
-	*idle_ms = (shmnic_flow_clock(sd, gw) - f->last) * (1000 / SHMNIC_HB_HZ);
-	return true;
-}
-
 static u64 shmnic_flow_count(const struct shmnic_dev *sd)
 {
 	return (u64)shmnic_nodes(sd) * sd->lay.g.flow_slots;
@@ -536,7 +522,7 @@ static int shmnic_dump_flow(struct sk_buff *skb, struct shmnic_dev *sd, u64 at)
 	u32 gw, i, idle;
 
 	gw = div_u64_rem(at, sd->lay.g.flow_slots, &i);
-	if (!shmnic_flow_get(sd, gw, i, &f, &idle))
+	if (!shmnic_gw_flow_get(sd, gw, i, &f, &idle))
 		return -ENOENT;
 	return shmnic_put_flow(skb, &f, gw, idle, 0);
 }

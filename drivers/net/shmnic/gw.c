@@ -219,6 +219,7 @@ int shmnic_gw_init(struct shmnic_dev *sd)
 		return -ENOMEM;
 	gw->sd = sd;
 	gw->policy = SHMNIC_POLICY_HASH;
+	mutex_init(&gw->conf_lock);
 	spin_lock_init(&gw->flow_lock);
 	shmnic_gw_query_init(gw);
 	INIT_LIST_HEAD(&gw->list);
@@ -256,9 +257,22 @@ void shmnic_gw_free(struct shmnic_dev *sd)
 	if (!gw)
 		return;
 	timer_delete_sync(&gw->timer);
-	kfree(rcu_dereference_protected(gw->globals, true));
+	shmnic_gw_globals_free(gw);
+	mutex_destroy(&gw->conf_lock);
 	kfree(gw);
 	sd->gw = NULL;
+}
+
+void shmnic_gw_set_policy(struct shmnic_dev *sd, u8 policy)
+{
+	mutex_lock(&sd->gw->conf_lock);
+	WRITE_ONCE(sd->gw->policy, policy);
+	mutex_unlock(&sd->gw->conf_lock);
+}
+
+u8 shmnic_gw_policy(const struct shmnic_dev *sd)
+{
+	return READ_ONCE(sd->gw->policy);
 }
 
 void shmnic_gw_tick(struct shmnic_dev *sd)

@@ -4,6 +4,7 @@
 #define _DRIVERS_NET_SHMNIC_GW_H
 
 #include <linux/hashtable.h>
+#include <linux/mutex.h>
 #include <linux/skbuff.h>
 #include <linux/timer.h>
 #include <uapi/linux/shmnic.h>
@@ -86,6 +87,7 @@ struct shmnic_gw_svc {
 struct shmnic_gw {
 	struct shmnic_dev *sd;
 	struct list_head list;		/* on shmnic_gws, RCU */
+	struct mutex conf_lock;		/* writers of globals and policy */
 	struct shmnic_globals __rcu *globals;
 	u8 policy;			/* enum shmnic_policy */
 	atomic_t rr;
@@ -133,6 +135,8 @@ void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
 			  const struct shmnic_flow *f,
 			  const struct shmnic_gw_pkt *pk);
 void shmnic_gw_flow_age(struct shmnic_gw *gw);
+bool shmnic_gw_flow_get(struct shmnic_dev *sd, u32 gw, u32 i,
+			struct shmnic_flow *f, u32 *idle_ms);
 
 /* gw.c */
 u32 shmnic_gw_stat_count(void);
@@ -154,8 +158,7 @@ void shmnic_gw_send(struct shmnic_gw *gw, struct sk_buff *skb, u32 node);
 /* gw_addr.c */
 bool shmnic_gw_is_global(const struct shmnic_gw *gw, u8 family,
 			 const void *addr);
-int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
-			 bool add, struct netlink_ext_ack *extack);
+void shmnic_gw_globals_free(struct shmnic_gw *gw);
 
 /* gw_parse.c */
 int shmnic_gw_parse4(struct sk_buff *skb, struct shmnic_gw_pkt *pk);

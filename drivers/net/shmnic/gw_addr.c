@@ -28,18 +28,16 @@ bool shmnic_gw_is_global(const struct shmnic_gw *gw, u8 family,
 				   addr) >= 0;
 }
 
-/* Add (@add) or remove GLOBAL address @addr of @len bytes. Under the genl
- * device lock.
- */
-int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
-			 bool add, struct netlink_ext_ack *extack)
+static int shmnic_gw_globals_change(struct shmnic_gw *gw, const void *addr,
+				    u32 len, bool add,
+				    struct netlink_ext_ack *extack)
 {
-	struct shmnic_gw *gw = sd->gw;
 	struct shmnic_globals *old, *new;
 	u8 family = len == 4 ? 4 : 6;
 	int found, i;
 
-	old = rcu_dereference_protected(gw->globals, true);
+	old = rcu_dereference_protected(gw->globals,
+					lockdep_is_held(&gw->conf_lock));
 	found = shmnic_globals_find(old, family, addr);
 	if (add && found >= 0)
 		return 0;
@@ -65,6 +63,21 @@ int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
 	rcu_assign_pointer(gw->globals, new);
 	if (old)
 		kfree_rcu(old, rcu);
+	return 0;
+}
+
+/* Add (@add) or remove GLOBAL address @addr of @len bytes. */
+int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
+			 bool add, struct netlink_ext_ack *extack)
+{
+	struct shmnic_gw *gw = sd->gw;
+	int err;
+
+	mutex_lock(&gw->conf_lock);
+	err = shmnic_gw_globals_change(gw, addr, len, add, extack);
+	mutex_unlock(&gw->conf_lock);
+	if (err)
+		return err;
 	if (len == 4)
 		netdev_info(sd->global->ndev, "%s GLOBAL address %pI4\n",
 			    add ? "added" : "removed", addr);
@@ -72,4 +85,16 @@ int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
 		netdev_info(sd->global->ndev, "%s GLOBAL address %pI6c\n",
 			    add ? "added" : "removed", addr);
 	return 0;
+}
+
+/* When the gateway goes: no hook reads the addresses any more. */
+void shmnic_gw_globals_free(struct shmnic_gw *gw)
+{
+	struct shmnic_globals *g;
+
+	mutex_lock(&gw->conf_lock);
+	g = rcu_replace_pointer(gw->globals, NULL,
+				lockdep_is_held(&gw->conf_lock));
+	mutex_unlock(&gw->conf_lock);
+	kfree(g);
 }

@@ -205,3 +205,18 @@ void shmnic_gw_flow_age(struct shmnic_gw *gw)
 	gw->age_next = (gw->age_next + n) & (slots - 1);
 }
 
+/* The live entry @i of node @gw's part of the flow table, if it is one:
+ * for dumps.
+ */
+bool shmnic_gw_flow_get(struct shmnic_dev *sd, u32 gw, u32 i,
+			struct shmnic_flow *f, u32 *idle_ms)
+{
+	struct shmnic_flow *part = shmnic_flow_part(sd->shm, &sd->lay, gw);
+
+	if (shmnic_flow_read(&part[i], f) ||
+	    (f->key.family != 4 && f->key.family != 6) ||
+	    !shmnic_flow_live(sd, gw, f))
+		return false;
+	*idle_ms = (shmnic_flow_clock(sd, gw) - f->last) * (1000 / SHMNIC_HB_HZ);
+	return true;
+}

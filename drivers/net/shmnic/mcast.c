@@ -79,7 +79,7 @@ static bool shmnic_mc_in(const struct shmnic_mc_list *ml, const u8 *mac)
 	return false;
 }
 
-/* ndo_set_rx_mode, with the address list lock held (BHs off). */
+/* ndo_set_rx_mode (BHs off). */
 void shmnic_set_rx_mode(struct net_device *ndev)
 {
 	struct shmnic_net *sn = netdev_priv(ndev);
@@ -88,6 +88,7 @@ void shmnic_set_rx_mode(struct net_device *ndev)
 	struct shmnic_mc_list *ml = &sn->mc_new;
 	u64 filter = 0;
 
+	lockdep_assert_held(&ndev->addr_list_lock);
 	spin_lock_bh(&sn->mc_lock);
 	ml->count = 0;
 	ml->all = ndev->flags & (IFF_PROMISC | IFF_ALLMULTI) ||

@@ -26,6 +26,7 @@ static void shmnic_view_set(struct shmnic_dev *sd, u32 id, bool up,
 	bool was_up = v->up;
 	u32 was_epoch = v->epoch;
 
+	lockdep_assert_held(&sd->lock);
 	if (v->up == up && v->epoch == epoch)
 		return;
 	if (up)
@@ -38,7 +39,7 @@ static void shmnic_view_set(struct shmnic_dev *sd, u32 id, bool up,
 		shmnic_genl_node_event(sd, id, up, epoch);
 }
 
-/* Sample node @id's table entry; called with sd->lock held. */
+/* Sample node @id's table entry. */
 bool shmnic_scan_node(struct shmnic_dev *sd, u32 id)
 {
 	const struct shmnic_node *n = shmnic_node_at(sd->shm, &sd->lay, id);
@@ -48,6 +49,7 @@ bool shmnic_scan_node(struct shmnic_dev *sd, u32 id)
 	u64 hb = READ_ONCE(n->heartbeat);
 	bool was_up = v->up;
 
+	lockdep_assert_held(&sd->lock);
 	if (state != SHMNIC_NODE_UP || !epoch) {
 		shmnic_view_set(sd, id, false, v->epoch,
 				state == SHMNIC_NODE_LEAVING ? "leaving" :

@@ -61,8 +61,13 @@ static void shmnic_skb_to_meta(const struct sk_buff *skb,
 
 /* --- transmit ----------------------------------------------------------- */
 
+static void shmnic_tx_assert_locked(struct shmnic_net *sn)
+{
+	lockdep_assert_held(&netdev_get_tx_queue(sn->ndev, 0)->_xmit_lock);
+}
+
 /* Connect our TX side to peer @p if needed, at the ring depth the peer
- * chose (ethtool -G on its side). Under the TX queue lock.
+ * chose (ethtool -G on its side).
  */
 static bool shmnic_tx_ready(struct shmnic_net *sn, struct shmnic_peer *p)
 {
@@ -71,6 +76,7 @@ static bool shmnic_tx_ready(struct shmnic_net *sn, struct shmnic_peer *p)
 	u32 rx_epoch = READ_ONCE(p->tx.rx->rx_epoch);
 	u32 slots;
 
+	shmnic_tx_assert_locked(sn);
 	if (rx_epoch != epoch)		/* its ring is not set up for us */
 		return false;
 	if (p->tx_epoch == epoch)
@@ -86,11 +92,12 @@ static bool shmnic_tx_ready(struct shmnic_net *sn, struct shmnic_peer *p)
 	return true;
 }
 
-/* Does peer @p keep the queue stopped? Under the TX queue lock. */
+/* Does peer @p keep the queue stopped? */
 static bool shmnic_tx_blocked(struct shmnic_net *sn, struct shmnic_peer *p)
 {
 	int room;
 
+	shmnic_tx_assert_locked(sn);
 	if (!shmnic_node_reachable(sn->sd, p->id, sn->net) ||
 	    p->tx_epoch != READ_ONCE(p->tx.rx->rx_epoch))
 		return false;

@@ -268,6 +268,10 @@ void shmnic_gw_free(struct shmnic_dev *sd);
 void shmnic_gw_start(struct shmnic_dev *sd);
 void shmnic_gw_stop(struct shmnic_dev *sd);
 void shmnic_gw_tick(struct shmnic_dev *sd);
+void shmnic_gw_set_policy(struct shmnic_dev *sd, u8 policy);
+u8 shmnic_gw_policy(const struct shmnic_dev *sd);
+int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
+			 bool add, struct netlink_ext_ack *extack);
 
 /* gw_query.c */
 void shmnic_gw_ctrl_rcv(struct shmnic_dev *sd, u32 from, const void *data,
