@@ -48,11 +48,31 @@ int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots)
 	return 0;
 }
 
+/* The one sink of node events, called with no lock held: netlink hears of
+ * each node that went up or down or came back in a new epoch, both
+ * adapters look again at queues stopped for a node (@ev->wake), and a
+ * newcomer's HELLO is answered (@ev->answer).
+ */
+void shmnic_dev_node_event(struct shmnic_dev *sd,
+			   const struct shmnic_node_events *ev)
+{
+	u32 id;
+
+	for_each_set_bit(id, ev->ids, SHMNIC_MAX_NODES)
+		shmnic_genl_node_event(sd, id, test_bit(id, ev->up),
+				       ev->epoch[id]);
+	if (ev->wake) {
+		shmnic_net_node_change(sd->local);
+		shmnic_net_node_change(sd->global);
+	}
+	if (ev->answer)
+		shmnic_ctrl_send(ev->answer, SHMNIC_CTRL_HELLO, 1);
+}
+
 void shmnic_hb_timer(struct timer_list *t)
 {
 	struct shmnic_dev *sd = from_timer(sd, t, hb_timer);
-	bool changed = false;
-	u32 id;
+	struct shmnic_node_events ev = {};
 
 	sd->heartbeat++;
 	if (READ_ONCE(sd->leaving))
@@ -60,16 +80,8 @@ void shmnic_hb_timer(struct timer_list *t)
 	else
 		shmnic_node_up(sd);
 
-	spin_lock(&sd->lock);
-	for (id = 0; id < shmnic_nodes(sd); id++)
-		if (id != sd->id)
-			changed |= shmnic_scan_node(sd, id);
-	spin_unlock(&sd->lock);
-
-	if (changed) {
-		shmnic_net_node_change(sd->local);
-		shmnic_net_node_change(sd->global);
-	}
+	shmnic_members_scan(sd, &ev);
+	shmnic_dev_node_event(sd, &ev);
 	shmnic_net_watchdog(sd->local);
 	shmnic_net_watchdog(sd->global);
 	shmnic_gw_tick(sd);

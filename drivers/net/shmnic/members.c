@@ -19,8 +19,12 @@ bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net)
 	       (READ_ONCE(n->flags) & SHMNIC_NODE_F_RX(net));
 }
 
+/* Our view of node @id becomes @up in @epoch; @ev gets what netlink must
+ * hear of it.
+ */
 static void shmnic_view_set(struct shmnic_dev *sd, u32 id, bool up,
-			    u32 epoch, const char *why)
+			    u32 epoch, const char *why,
+			    struct shmnic_node_events *ev)
 {
 	struct shmnic_node_view *v = &sd->nodes[id];
 	bool was_up = v->up;
@@ -35,12 +39,16 @@ static void shmnic_view_set(struct shmnic_dev *sd, u32 id, bool up,
 		dev_info(&sd->pdev->dev, "node %u down (%s)\n", id, why);
 	WRITE_ONCE(v->epoch, epoch);
 	WRITE_ONCE(v->up, up);
-	if (was_up != up || (up && was_epoch != epoch))
-		shmnic_genl_node_event(sd, id, up, epoch);
+	if (was_up != up || (up && was_epoch != epoch)) {
+		set_bit(id, ev->ids);
+		__assign_bit(id, ev->up, up);
+		ev->epoch[id] = epoch;
+	}
 }
 
 /* Sample node @id's table entry. */
-bool shmnic_scan_node(struct shmnic_dev *sd, u32 id)
+static bool shmnic_scan_node(struct shmnic_dev *sd, u32 id,
+			     struct shmnic_node_events *ev)
 {
 	const struct shmnic_node *n = shmnic_node_at(sd->shm, &sd->lay, id);
 	struct shmnic_node_view *v = &sd->nodes[id];
@@ -53,31 +61,45 @@ bool shmnic_scan_node(struct shmnic_dev *sd, u32 id)
 	if (state != SHMNIC_NODE_UP || !epoch) {
 		shmnic_view_set(sd, id, false, v->epoch,
 				state == SHMNIC_NODE_LEAVING ? "leaving" :
-							       "absent");
+							       "absent", ev);
 	} else if (!v->sampled || epoch != v->epoch) {
 		/* New, or back with a new epoch: up once its heartbeat moves. */
-		shmnic_view_set(sd, id, false, epoch, "restarted");
+		shmnic_view_set(sd, id, false, epoch, "restarted", ev);
 		v->heartbeat = hb;
 		v->stamp = jiffies;
 	} else if (hb != v->heartbeat) {
 		v->heartbeat = hb;
 		v->stamp = jiffies;
-		shmnic_view_set(sd, id, true, epoch, NULL);
+		shmnic_view_set(sd, id, true, epoch, NULL, ev);
 	} else if (v->up && time_after(jiffies,
 				       v->stamp + SHMNIC_DOWN_TIMEOUT)) {
-		shmnic_view_set(sd, id, false, epoch, "heartbeat stalled");
+		shmnic_view_set(sd, id, false, epoch, "heartbeat stalled",
+				ev);
 	}
 	v->sampled = true;
 	return was_up != v->up;
 }
 
+/* Sample every other node's entry (heartbeat timer); @ev gets the events. */
+void shmnic_members_scan(struct shmnic_dev *sd, struct shmnic_node_events *ev)
+{
+	u32 id;
+
+	spin_lock(&sd->lock);
+	for (id = 0; id < shmnic_nodes(sd); id++)
+		if (id != sd->id)
+			ev->wake |= shmnic_scan_node(sd, id, ev);
+	spin_unlock(&sd->lock);
+}
+
+/* A HELLO or BYE from node c->node on adapter @sn (NAPI). */
 void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 		      const struct shmnic_ctrl *c)
 {
+	struct shmnic_node_events ev = {};
 	u32 id = c->node;
 	const struct shmnic_node *n;
 	struct shmnic_node_view *v;
-	bool changed = false;
 
 	if (id >= shmnic_nodes(sd) || id == sd->id)
 		return;
@@ -87,8 +109,9 @@ void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 	spin_lock(&sd->lock);
 	if (c->type == SHMNIC_CTRL_BYE) {
 		if (c->epoch == v->epoch && v->up) {
-			shmnic_view_set(sd, id, false, v->epoch, "said bye");
-			changed = true;
+			shmnic_view_set(sd, id, false, v->epoch, "said bye",
+					&ev);
+			ev.wake = true;
 		}
 	} else if (c->epoch && c->epoch == READ_ONCE(n->epoch) &&
 		   READ_ONCE(n->state) == SHMNIC_NODE_UP &&
@@ -96,16 +119,15 @@ void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 		v->sampled = true;
 		v->heartbeat = READ_ONCE(n->heartbeat);
 		v->stamp = jiffies;
-		shmnic_view_set(sd, id, true, c->epoch, NULL);
-		changed = true;
+		shmnic_view_set(sd, id, true, c->epoch, NULL, &ev);
+		ev.wake = true;
 	}
 	spin_unlock(&sd->lock);
 
-	if (changed) {
-		shmnic_net_node_change(sd->local);
-		shmnic_net_node_change(sd->global);
-	}
+	if (!ev.wake)
+		return;
 	/* Answer a newcomer's HELLO so that it learns about us at once. */
-	if (changed && c->type == SHMNIC_CTRL_HELLO && !c->reply)
-		shmnic_ctrl_send(sn, SHMNIC_CTRL_HELLO, 1);
+	if (c->type == SHMNIC_CTRL_HELLO && !c->reply)
+		ev.answer = sn;
+	shmnic_dev_node_event(sd, &ev);
 }

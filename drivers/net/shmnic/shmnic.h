@@ -215,13 +215,26 @@ void shmnic_node_leave(struct shmnic_dev *sd);
 void shmnic_node_gone(struct shmnic_dev *sd);
 void shmnic_node_set_rx(struct shmnic_dev *sd, u32 net, bool on);
 
+/* What changed among the other nodes, gathered under shmnic_dev.lock and
+ * handed to shmnic_dev_node_event() once it is dropped.
+ */
+struct shmnic_node_events {
+	DECLARE_BITMAP(ids, SHMNIC_MAX_NODES);	/* netlink must hear of */
+	DECLARE_BITMAP(up, SHMNIC_MAX_NODES);
+	u32 epoch[SHMNIC_MAX_NODES];
+	bool wake;			/* a node went up or down */
+	struct shmnic_net *answer;	/* answer a HELLO on this adapter */
+};
+
 /* members.c */
 bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net);
 void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 		      const struct shmnic_ctrl *c);
-bool shmnic_scan_node(struct shmnic_dev *sd, u32 id);
+void shmnic_members_scan(struct shmnic_dev *sd, struct shmnic_node_events *ev);
 
 /* dev.c */
+void shmnic_dev_node_event(struct shmnic_dev *sd,
+			   const struct shmnic_node_events *ev);
 void shmnic_hb_timer(struct timer_list *t);
 int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots);
 
