@@ -7,22 +7,71 @@
 #include "stats.h"
 #include "gw.h"
 
-static const char shmnic_xstat_names[][ETH_GSTRING_LEN] = {
-	"tx_doorbells",
-	"tx_doorbells_saved",
-	"tx_queue_stops",
-	"tx_no_peer",
-	"tx_bcast_busy",
-	"rx_ring_resets",
-	"rx_bad_frames",
-	"rx_bcast_lost",
-	"rx_space_doorbells",
-	"tx_mcast_claims",
-	"tx_mcast_takeovers",
-	"tx_mcast_releases",
-	"tx_mcast_overflow",
-	"rx_mcast_filtered",
+/* Where an ethtool -S counter of the adapter comes from. */
+enum shmnic_xsrc {
+	SHMNIC_XS_TX,		/* a field of the TX side's struct shmnic_xstats */
+	SHMNIC_XS_RX,		/* ... of the RX side's */
+	SHMNIC_XS_PAIRS_TX,	/* a ring counter summed over our TX pair rings */
+	SHMNIC_XS_PAIRS_RX,	/* ... over our RX pair rings */
+	SHMNIC_XS_BCAST_RX,	/* a ring counter of the broadcast ring, RX */
 };
+
+struct shmnic_xstat_desc {
+	char name[ETH_GSTRING_LEN];
+	u8 src;			/* enum shmnic_xsrc */
+	u16 at;			/* offsetof() in shmnic_xstats, or enum shmnic_rs */
+};
+
+#define SHMNIC_XSTAT(n, s, f) \
+	{ n, SHMNIC_XS_##s, offsetof(struct shmnic_xstats, f) }
+#define SHMNIC_XRING(n, s, c) { n, SHMNIC_XS_##s, SHMNIC_RS_##c }
+
+static const struct shmnic_xstat_desc shmnic_xstat_descs[] = {
+	SHMNIC_XRING("tx_doorbells", PAIRS_TX, DOORBELLS),
+	SHMNIC_XRING("tx_doorbells_saved", PAIRS_TX, SAVED),
+	SHMNIC_XRING("tx_queue_stops", PAIRS_TX, STOPS),
+	SHMNIC_XSTAT("tx_no_peer", TX, no_peer),
+	SHMNIC_XSTAT("tx_bcast_busy", TX, bc_busy),
+	SHMNIC_XRING("rx_ring_resets", PAIRS_RX, RESETS),
+	SHMNIC_XSTAT("rx_bad_frames", RX, bad_frames),
+	SHMNIC_XRING("rx_bcast_lost", BCAST_RX, LOST),
+	SHMNIC_XRING("rx_space_doorbells", PAIRS_RX, DOORBELLS),
+	SHMNIC_XSTAT("tx_mcast_claims", TX, mc_claims),
+	SHMNIC_XSTAT("tx_mcast_takeovers", TX, mc_takeovers),
+	SHMNIC_XSTAT("tx_mcast_releases", TX, mc_releases),
+	SHMNIC_XSTAT("tx_mcast_overflow", TX, mc_overflow),
+	SHMNIC_XSTAT("rx_mcast_filtered", RX, mc_filtered),
+};
+
+static u64 shmnic_xstat_read(const struct shmnic_xstats *x, u16 at)
+{
+	const u64_stats_t *c = (const void *)x + at;
+	unsigned int start;
+	u64 v;
+
+	do {
+		start = u64_stats_fetch_begin(&x->syncp);
+		v = u64_stats_read(c);
+	} while (u64_stats_fetch_retry(&x->syncp, start));
+	return v;
+}
+
+static u64 shmnic_xstat_get(const struct shmnic_net *sn,
+			    const struct shmnic_xstat_desc *d)
+{
+	switch (d->src) {
+	case SHMNIC_XS_TX:
+		return shmnic_xstat_read(&sn->tx_x, d->at);
+	case SHMNIC_XS_RX:
+		return shmnic_xstat_read(&sn->rx_x, d->at);
+	case SHMNIC_XS_PAIRS_TX:
+		return shmnic_rs_sum(sn, false, d->at);
+	case SHMNIC_XS_PAIRS_RX:
+		return shmnic_rs_sum(sn, true, d->at);
+	default:
+		return shmnic_rs_read(&sn->bc_rx_rs, d->at);
+	}
+}
 
 static const char shmnic_rs_names[SHMNIC_RS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_RS_PACKETS] = "packets",
@@ -131,7 +180,7 @@ static int shmnic_get_sset_count(struct net_device *ndev, int sset)
 
 	if (sset != ETH_SS_STATS)
 		return -EOPNOTSUPP;
-	return ARRAY_SIZE(shmnic_xstat_names) + shmnic_rs_count(sn) +
+	return ARRAY_SIZE(shmnic_xstat_descs) + shmnic_rs_count(sn) +
 	       (sn->net == SHMNIC_NET_GLOBAL ? shmnic_gw_stat_count() : 0);
 }
 
@@ -142,8 +191,8 @@ static void shmnic_get_strings(struct net_device *ndev, u32 sset, u8 *buf)
 
 	if (sset != ETH_SS_STATS)
 		return;
-	memcpy(buf, shmnic_xstat_names, sizeof(shmnic_xstat_names));
-	buf += sizeof(shmnic_xstat_names);
+	for (id = 0; id < ARRAY_SIZE(shmnic_xstat_descs); id++)
+		ethtool_sprintf(&buf, "%s", shmnic_xstat_descs[id].name);
 	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
 		if (id == sn->sd->id)
 			continue;
@@ -164,32 +213,10 @@ static void shmnic_get_ethtool_stats(struct net_device *ndev,
 				     struct ethtool_stats *stats, u64 *data)
 {
 	struct shmnic_net *sn = netdev_priv(ndev);
-	const struct shmnic_xstats *tx = &sn->tx_x, *rx = &sn->rx_x;
-	unsigned int start;
 	u32 id;
 
-	data[0] = shmnic_rs_sum(sn, false, SHMNIC_RS_DOORBELLS);
-	data[1] = shmnic_rs_sum(sn, false, SHMNIC_RS_SAVED);
-	data[2] = shmnic_rs_sum(sn, false, SHMNIC_RS_STOPS);
-	do {
-		start = u64_stats_fetch_begin(&tx->syncp);
-		data[3] = u64_stats_read(&tx->no_peer);
-		data[4] = u64_stats_read(&tx->bc_busy);
-		data[9] = u64_stats_read(&tx->mc_claims);
-		data[10] = u64_stats_read(&tx->mc_takeovers);
-		data[11] = u64_stats_read(&tx->mc_releases);
-		data[12] = u64_stats_read(&tx->mc_overflow);
-	} while (u64_stats_fetch_retry(&tx->syncp, start));
-	data[5] = shmnic_rs_sum(sn, true, SHMNIC_RS_RESETS);
-	do {
-		start = u64_stats_fetch_begin(&rx->syncp);
-		data[6] = u64_stats_read(&rx->bad_frames);
-		data[13] = u64_stats_read(&rx->mc_filtered);
-	} while (u64_stats_fetch_retry(&rx->syncp, start));
-	data[7] = shmnic_rs_read(&sn->bc_rx_rs, SHMNIC_RS_LOST);
-	data[8] = shmnic_rs_sum(sn, true, SHMNIC_RS_DOORBELLS);
-
-	data += ARRAY_SIZE(shmnic_xstat_names);
+	for (id = 0; id < ARRAY_SIZE(shmnic_xstat_descs); id++)
+		*data++ = shmnic_xstat_get(sn, &shmnic_xstat_descs[id]);
 	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
 		if (id == sn->sd->id)
 			continue;
