@@ -1,14 +1,96 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One shmnic device, both adapters: the heartbeat (our node entry, the
- * others' liveness, the adapters' watchdog work, the gateway's ageing) and
- * a change of the receive rings' depth.
+ * One shmnic device, both adapters: creating and destroying them with the
+ * gateway state, the heartbeat (our node entry, the others' liveness, the
+ * adapters' watchdog work, the gateway's ageing), the one sink of node
+ * events, and a change of the receive rings' depth.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/rtnetlink.h>
 
 #include "shmnic.h"
+
+/* Both adapters and the gateway state, once the region is attached. */
+int shmnic_dev_create(struct shmnic_dev *sd)
+{
+	int err;
+
+	sd->nodes = devm_kcalloc(&sd->pdev->dev, shmnic_nodes(sd),
+				 sizeof(*sd->nodes), GFP_KERNEL);
+	if (!sd->nodes)
+		return -ENOMEM;
+
+	sd->local = shmnic_net_create(sd, SHMNIC_NET_LOCAL);
+	if (IS_ERR(sd->local))
+		return PTR_ERR(sd->local);
+	sd->global = shmnic_net_create(sd, SHMNIC_NET_GLOBAL);
+	if (IS_ERR(sd->global)) {
+		err = PTR_ERR(sd->global);
+		goto err_local;
+	}
+	/* Queries and answers travel on the global adapter's pair rings. */
+	sd->global->peer_ctrl = shmnic_gw_ctrl_rcv;
+	err = shmnic_gw_init(sd);
+	if (err)
+		goto err_global;
+	return 0;
+
+err_global:
+	shmnic_net_destroy(sd->global);
+err_local:
+	shmnic_net_destroy(sd->local);
+	return err;
+}
+
+/* Our node entry up, the adapters registered, the heartbeat running, then
+ * the gateway hooks and netlink may find the device.
+ */
+int shmnic_dev_start(struct shmnic_dev *sd)
+{
+	int err;
+
+	shmnic_node_up(sd);
+	err = shmnic_net_register(sd->local);
+	if (err)
+		goto err_gone;
+	err = shmnic_net_register(sd->global);
+	if (err)
+		goto err_unreg;
+
+	timer_setup(&sd->hb_timer, shmnic_hb_timer, 0);
+	mod_timer(&sd->hb_timer, jiffies + 1);
+	shmnic_gw_start(sd);
+	shmnic_genl_add(sd);
+	return 0;
+
+err_unreg:
+	unregister_netdev(sd->local->ndev);
+err_gone:
+	shmnic_node_gone(sd);
+	return err;
+}
+
+/* The reverse of shmnic_dev_start(), up to the adapters. */
+void shmnic_dev_stop(struct shmnic_dev *sd)
+{
+	/* No netlink request may find us from now on. */
+	shmnic_genl_del(sd);
+	/* Nor any packet from the gateway hooks. */
+	shmnic_gw_stop(sd);
+	/* Tell the others first, so that they stop sending to us. */
+	shmnic_node_leave(sd);
+	timer_delete_sync(&sd->hb_timer);
+}
+
+/* Once the interrupts are gone: the adapters and the gateway state. */
+void shmnic_dev_destroy(struct shmnic_dev *sd)
+{
+	shmnic_net_destroy(sd->global);
+	shmnic_net_destroy(sd->local);
+	shmnic_gw_free(sd);
+	shmnic_node_gone(sd);
+}
 
 /* Receive on @slots of each ring from now on (ethtool -G), under RTNL. The
  * rings are set up again under a new epoch: senders see the epoch change,

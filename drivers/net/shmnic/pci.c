@@ -179,27 +179,14 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (err)
 		return err;
 
-	sd->nodes = devm_kcalloc(&pdev->dev, shmnic_nodes(sd),
-				 sizeof(*sd->nodes), GFP_KERNEL);
-	if (!sd->nodes)
-		return -ENOMEM;
-
-	sd->local = shmnic_net_create(sd, SHMNIC_NET_LOCAL);
-	if (IS_ERR(sd->local))
-		return PTR_ERR(sd->local);
-	sd->global = shmnic_net_create(sd, SHMNIC_NET_GLOBAL);
-	if (IS_ERR(sd->global)) {
-		err = PTR_ERR(sd->global);
-		goto err_local;
-	}
-	err = shmnic_gw_init(sd);
+	err = shmnic_dev_create(sd);
 	if (err)
-		goto err_global;
+		return err;
 
 	if (sd->nvec) {
 		err = shmnic_irqs_request(sd);
 		if (err)
-			goto err_gw;
+			goto err_dev;
 	} else {
 		sd->poll_period = ns_to_ktime(max(poll_us, 10U) * NSEC_PER_USEC);
 		hrtimer_init(&sd->poll_timer, CLOCK_MONOTONIC,
@@ -207,23 +194,12 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		sd->poll_timer.function = shmnic_poll_timer;
 	}
 
-	shmnic_node_up(sd);
-
-	err = shmnic_net_register(sd->local);
+	err = shmnic_dev_start(sd);
 	if (err)
 		goto err_irqs;
-	err = shmnic_net_register(sd->global);
-	if (err)
-		goto err_unreg;
-
-	timer_setup(&sd->hb_timer, shmnic_hb_timer, 0);
-	mod_timer(&sd->hb_timer, jiffies + 1);
 	if (!sd->nvec)
 		hrtimer_start(&sd->poll_timer, sd->poll_period,
 			      HRTIMER_MODE_REL);
-
-	shmnic_gw_start(sd);
-	shmnic_genl_add(sd);
 
 	dev_info(&pdev->dev,
 		 "node %u of %u, epoch %u, %s, region %llu MiB, ring %u x %u B\n",
@@ -232,18 +208,11 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 sd->lay.g.ring_slots, sd->lay.g.buf_size);
 	return 0;
 
-err_unreg:
-	unregister_netdev(sd->local->ndev);
 err_irqs:
-	shmnic_node_gone(sd);
 	if (sd->nvec)
 		shmnic_irqs_free(sd);
-err_gw:
-	shmnic_gw_free(sd);
-err_global:
-	shmnic_net_destroy(sd->global);
-err_local:
-	shmnic_net_destroy(sd->local);
+err_dev:
+	shmnic_dev_destroy(sd);
 	return err;
 }
 
@@ -251,21 +220,12 @@ static void shmnic_remove(struct pci_dev *pdev)
 {
 	struct shmnic_dev *sd = pci_get_drvdata(pdev);
 
-	/* No netlink request may find us from now on. */
-	shmnic_genl_del(sd);
-	/* Nor any packet from the gateway hooks. */
-	shmnic_gw_stop(sd);
-	/* Tell the others first, so that they stop sending to us. */
-	shmnic_node_leave(sd);
-	timer_delete_sync(&sd->hb_timer);
+	shmnic_dev_stop(sd);
 	if (sd->nvec)
 		shmnic_irqs_free(sd);
 	else
 		hrtimer_cancel(&sd->poll_timer);
-	shmnic_net_destroy(sd->global);
-	shmnic_net_destroy(sd->local);
-	shmnic_gw_free(sd);
-	shmnic_node_gone(sd);
+	shmnic_dev_destroy(sd);
 }
 
 static const struct pci_device_id shmnic_pci_ids[] = {

@@ -168,19 +168,19 @@ static void shmnic_ring_bad(struct shmnic_net *sn, struct shmnic_peer *p,
 			    p->id, err);
 }
 
-/* A control frame on a pair ring: the global network's dispatch queries
- * and answers. Consumes the frame.
+/* A control frame on a pair ring, for the adapter's peer_ctrl hook (the
+ * gateway's queries and answers on shmg0). Consumes the frame.
  */
 static void shmnic_peer_ctrl_rcv(struct shmnic_net *sn, struct shmnic_peer *p,
 				 const struct shmnic_frame *f)
 {
 	u8 buf[SHMNIC_PEER_CTRL_MAX];
-	bool ok = sn->net == SHMNIC_NET_GLOBAL && f->total_len <= sizeof(buf) &&
+	bool ok = sn->peer_ctrl && f->total_len <= sizeof(buf) &&
 		  !shmnic_rx_copy(&p->rx, f, buf);
 
 	shmnic_rx_consume(&p->rx, f);
 	if (ok)
-		shmnic_gw_ctrl_rcv(sn->sd, p->id, buf, f->total_len);
+		sn->peer_ctrl(sn->sd, p->id, buf, f->total_len);
 	else
 		shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
 }

@@ -166,6 +166,10 @@ struct shmnic_net {
 
 	struct shmnic_lock_watch bc_watch;	/* heartbeat timer only */
 
+	/* Control frames on the pair rings (the gateway's queries), NAPI */
+	void (*peer_ctrl)(struct shmnic_dev *sd, u32 from, const void *data,
+			  u32 len);
+
 	struct shmnic_mc_ring *mc;	/* [mc_rings] */
 	u32 mc_rings;
 	spinlock_t mc_lock;		/* mc_new, mc_version */
@@ -233,6 +237,10 @@ void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 void shmnic_members_scan(struct shmnic_dev *sd, struct shmnic_node_events *ev);
 
 /* dev.c */
+int shmnic_dev_create(struct shmnic_dev *sd);
+int shmnic_dev_start(struct shmnic_dev *sd);
+void shmnic_dev_stop(struct shmnic_dev *sd);
+void shmnic_dev_destroy(struct shmnic_dev *sd);
 void shmnic_dev_node_event(struct shmnic_dev *sd,
 			   const struct shmnic_node_events *ev);
 void shmnic_hb_timer(struct timer_list *t);
