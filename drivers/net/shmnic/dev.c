@@ -80,6 +80,7 @@ void shmnic_dev_stop(struct shmnic_dev *sd)
 	shmnic_gw_stop(sd);
 	/* Tell the others first, so that they stop sending to us. */
 	shmnic_node_leave(sd);
+	shmnic_ctrl_send(sd->local, SHMNIC_CTRL_BYE, 0);
 	timer_delete_sync(&sd->hb_timer);
 }
 

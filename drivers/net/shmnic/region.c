@@ -130,7 +130,6 @@ void shmnic_node_leave(struct shmnic_dev *sd)
 {
 	WRITE_ONCE(sd->leaving, true);
 	WRITE_ONCE(sd->self->state, SHMNIC_NODE_LEAVING);
-	shmnic_ctrl_send(sd->local, SHMNIC_CTRL_BYE, 0);
 }
 
 void shmnic_node_gone(struct shmnic_dev *sd)
