@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/* The driver's own types (a device, its adapters, their rings and counters)
+ * and the calls each file offers the others (Documentation/code-map.rst).
+ */
 #ifndef _DRIVERS_NET_SHMNIC_H
 #define _DRIVERS_NET_SHMNIC_H
 
