@@ -162,19 +162,6 @@ void shmnic_mc_scan(struct shmnic_net *sn)
 	shmnic_mc_scan_once(sn);
 }
 
-int shmnic_mc_poll(struct shmnic_net *sn, int quota)
-{
-	int done = 0;
-	u32 i;
-
-	for (i = 0; i < sn->mc_rings && done < quota; i++)
-		if (sn->mc[i].active)
-			done += shmnic_poll_group(sn, &sn->mc[i].rx,
-						  &sn->mc[i].rx_rs,
-						  quota - done);
-	return done;
-}
-
 /* NAPI, before sleeping: anything new on a ring we read? */
 bool shmnic_mc_pending(const struct shmnic_net *sn)
 {
@@ -310,34 +297,41 @@ static u32 shmnic_mc_wake(struct shmnic_net *sn, const u8 *group)
 	return rung;
 }
 
-/* Send @skb to its multicast group on the group's ring. Returns 0 when sent,
- * -ENOBUFS when the frame should go on the broadcast ring instead, another
- * error when it was dropped (counted on the ring).
+/* The ring for @skb's multicast group, locked, for send.c to write the
+ * frame on. NULL with -ENOBUFS when the frame should go on the broadcast
+ * ring instead, with another error when it is dropped (counted on the
+ * ring).
  */
-int shmnic_mc_xmit(struct shmnic_net *sn, struct sk_buff *skb)
+struct shmnic_mc_ring *shmnic_mc_tx_lock(struct shmnic_net *sn,
+					 struct sk_buff *skb, int *err)
 {
 	const u8 *group = skb->data;
 	struct shmnic_mc_ring *m;
-	u32 me = sn->sd->id;
-	int err;
 
+	*err = -ENOBUFS;
 	if (!sn->mc_rings || !shmnic_mc_uses_ring(group))
-		return -ENOBUFS;
-	m = shmnic_mc_lock(sn, group, &err);
-	if (err == -ENOBUFS)
+		return NULL;
+	m = shmnic_mc_lock(sn, group, err);
+	if (*err == -ENOBUFS)
 		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.mc_overflow);
-	if (err) {
+	if (*err) {
 		if (m)
 			shmnic_rs_add(&m->tx_rs, SHMNIC_RS_DROPS, 1);
-		return err;
+		return NULL;
 	}
-	shmnic_group_put(&m->tx, me, skb, NULL, 0, 0);
-	shmnic_bc_unlock(&m->tx, me);
+	return m;
+}
 
-	shmnic_rs_add(&m->tx_rs, SHMNIC_RS_DOORBELLS, shmnic_mc_wake(sn, group));
+/* After send.c wrote @skb on @m and unlocked it: wake the nodes that may
+ * have joined the group, and count the frame.
+ */
+void shmnic_mc_tx_done(struct shmnic_net *sn, struct shmnic_mc_ring *m,
+		       struct sk_buff *skb)
+{
+	shmnic_rs_add(&m->tx_rs, SHMNIC_RS_DOORBELLS,
+		      shmnic_mc_wake(sn, skb->data));
 	shmnic_rs_add(&m->tx_rs, SHMNIC_RS_PACKETS, 1);
 	shmnic_rs_add(&m->tx_rs, SHMNIC_RS_BYTES, skb->len);
-	return 0;
 }
 
 /* --- heartbeat timer ---------------------------------------------------- */

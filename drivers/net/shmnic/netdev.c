@@ -36,39 +36,6 @@ static void shmnic_tx_refresh_all(struct shmnic_net *sn)
 	__netif_tx_unlock(txq);
 }
 
-/* Break the lock of ring @r if it stays held with no progress: its holder
- * died or went mad. Heartbeat timer.
- */
-void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
-		       struct shmnic_ring *r, int mcast)
-{
-	u32 lock = READ_ONCE(r->bc->lock);
-	u32 widx = READ_ONCE(r->bc->widx);
-	/* A holder that is no node at all is a scribble: break it now. */
-	bool bogus = lock > shmnic_nodes(sn->sd);
-
-	if (!bogus && (!lock || lock != w->lock || widx != w->widx)) {
-		w->lock = lock;
-		w->widx = widx;
-		w->stamp = jiffies;
-		return;
-	}
-	if (!bogus && !time_after(jiffies, w->stamp + SHMNIC_LOCK_TIMEOUT))
-		return;
-	if (!shmnic_bc_break(r, lock))
-		return;
-	w->lock = 0;
-	if (!net_ratelimit())
-		return;
-	if (mcast < 0)
-		netdev_info(sn->ndev, "broke the broadcast lock held by node %d\n",
-			    (int)lock - 1);
-	else
-		netdev_info(sn->ndev,
-			    "broke the lock of multicast ring %d held by node %d\n",
-			    mcast, (int)lock - 1);
-}
-
 /* Heartbeat-timer work: rewrite our ring words (another node may have
  * scribbled on them), catch any lost doorbell, break ring locks held by
  * dead nodes, give up idle multicast rings.

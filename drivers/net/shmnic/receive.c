@@ -259,8 +259,8 @@ static void shmnic_group_deliver(struct shmnic_net *sn, struct sk_buff *skb,
 }
 
 /* Read up to @quota frames from broadcast or multicast ring @r. */
-int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
-		      struct shmnic_ring_stats *rs, int quota)
+static int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
+			     struct shmnic_ring_stats *rs, int quota)
 {
 	struct shmnic_frame f;
 	struct sk_buff *skb;
@@ -344,6 +344,20 @@ static void shmnic_rx_refresh_all(struct shmnic_net *sn)
 	for (id = 0; id < shmnic_nodes(sn->sd); id++)
 		if (id != sn->sd->id)
 			shmnic_rx_refresh(&sn->peers[id].rx, sn->sd->epoch);
+}
+
+/* The multicast rings we read (mcast.c keeps which: active). */
+static int shmnic_mc_poll(struct shmnic_net *sn, int quota)
+{
+	int done = 0;
+	u32 i;
+
+	for (i = 0; i < sn->mc_rings && done < quota; i++)
+		if (sn->mc[i].active)
+			done += shmnic_poll_group(sn, &sn->mc[i].rx,
+						  &sn->mc[i].rx_rs,
+						  quota - done);
+	return done;
 }
 
 int shmnic_poll(struct napi_struct *napi, int budget)

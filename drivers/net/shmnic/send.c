@@ -15,9 +15,6 @@
 #include "shmnic.h"
 #include "stats.h"
 
-/* How long a broadcast sender waits for the ring's lock, in 100 ns steps */
-#define SHMNIC_BC_SPIN		2000
-
 /* Node id of a MAC on network @net, or -1 if it is not one of ours. */
 static int shmnic_mac_to_node(const struct shmnic_net *sn, const u8 *mac)
 {
@@ -225,24 +222,12 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 	return 0;
 }
 
-/* Take the lock of broadcast or multicast ring @r, waiting a bounded time. */
-bool shmnic_group_lock(struct shmnic_ring *r, u32 me)
-{
-	int i;
-
-	for (i = 0; i < SHMNIC_BC_SPIN; i++) {
-		if (shmnic_bc_trylock(r, me))
-			return true;
-		ndelay(100);
-	}
-	return false;
-}
-
 /* Write a frame, from @skb or @data of @len bytes, on broadcast or multicast
  * ring @r, whose lock we hold. The frame fits: see shmnic_geometry_valid().
  */
-void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
-		      const void *data, u32 len, u16 flags)
+static void shmnic_group_put(struct shmnic_ring *r, u32 me,
+			     struct sk_buff *skb, const void *data, u32 len,
+			     u16 flags)
 {
 	struct shmnic_meta meta;
 	u32 w;
@@ -256,6 +241,25 @@ void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
 	w = shmnic_bc_begin(r, len);
 	shmnic_skb_to_slots(skb, r, w);
 	shmnic_bc_publish(r, w, me, len, flags, &meta);
+}
+
+/* Send @skb on its multicast group's ring. Returns 0 when sent, -ENOBUFS
+ * when it should go on the broadcast ring instead, another error when it
+ * was dropped.
+ */
+static int shmnic_mc_xmit(struct shmnic_net *sn, struct sk_buff *skb)
+{
+	struct shmnic_mc_ring *m;
+	u32 me = sn->sd->id;
+	int err;
+
+	m = shmnic_mc_tx_lock(sn, skb, &err);
+	if (!m)
+		return err;
+	shmnic_group_put(&m->tx, me, skb, NULL, 0, 0);
+	shmnic_bc_unlock(&m->tx, me);
+	shmnic_mc_tx_done(sn, m, skb);
+	return 0;
 }
 
 /* Send on the broadcast ring: from @skb, or @data of @len bytes. */

@@ -255,8 +255,6 @@ int shmnic_net_register(struct shmnic_net *sn);
 void shmnic_net_destroy(struct shmnic_net *sn);
 void shmnic_net_node_change(struct shmnic_net *sn);
 void shmnic_net_watchdog(struct shmnic_net *sn);
-void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
-		       struct shmnic_ring *r, int mcast);
 
 /* send.c */
 netdev_tx_t shmnic_start_xmit(struct sk_buff *skb, struct net_device *ndev);
@@ -264,23 +262,25 @@ void shmnic_tx_maybe_wake(struct shmnic_net *sn);
 int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply);
 int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
 			  u32 len);
-bool shmnic_group_lock(struct shmnic_ring *r, u32 me);
-void shmnic_group_put(struct shmnic_ring *r, u32 me, struct sk_buff *skb,
-		      const void *data, u32 len, u16 flags);
 
 /* receive.c */
 int shmnic_poll(struct napi_struct *napi, int budget);
 void shmnic_net_rx_setup(struct shmnic_net *sn);
-int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
-		      struct shmnic_ring_stats *rs, int quota);
+
+/* group.c */
+bool shmnic_group_lock(struct shmnic_ring *r, u32 me);
+void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
+		       struct shmnic_ring *r, int mcast);
 
 /* mcast.c */
 int shmnic_mc_init(struct shmnic_net *sn);
 void shmnic_mc_free(struct shmnic_net *sn);
 void shmnic_mc_open(struct shmnic_net *sn);
 void shmnic_set_rx_mode(struct net_device *ndev);
-int shmnic_mc_xmit(struct shmnic_net *sn, struct sk_buff *skb);
-int shmnic_mc_poll(struct shmnic_net *sn, int quota);
+struct shmnic_mc_ring *shmnic_mc_tx_lock(struct shmnic_net *sn,
+					 struct sk_buff *skb, int *err);
+void shmnic_mc_tx_done(struct shmnic_net *sn, struct shmnic_mc_ring *m,
+		       struct sk_buff *skb);
 void shmnic_mc_scan(struct shmnic_net *sn);
 bool shmnic_mc_pending(const struct shmnic_net *sn);
 bool shmnic_mc_wanted(const struct shmnic_net *sn, const u8 *mac);
