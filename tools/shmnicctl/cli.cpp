@@ -7,36 +7,6 @@
 
 namespace shmnicctl {
 
-namespace {
-
-struct Subcommand {
-	const char *name;
-	Cmd cmd;
-	const char *help;
-};
-
-constexpr Subcommand subcommands[] = {
-	{ "show", Cmd::show, "show [[dev] DEV]              region geometry, this node, the global network" },
-	{ "nodes", Cmd::nodes, "nodes [[dev] DEV]             every node: state, MAC, MTU, ring counters" },
-	{ "set", Cmd::set, "set DEV [mtu N] [ring-depth N]\n                                change the MTU and/or the receive ring depth" },
-	{ "global", Cmd::global_add, "global add|del ADDR dev DEV   make ADDR a GLOBAL address (and put it on the\n                                global adapter), or no longer" },
-	{ "policy", Cmd::policy, "policy rr|hash [dev DEV]      how gateways pick among the nodes serving a port" },
-	{ "flows", Cmd::flows, "flows [dev DEV]               the gateways' flow table" },
-	{ "monitor", Cmd::monitor, "monitor                       print node up/down and flow events until interrupted" },
-	{ "help", Cmd::help, "help                          this text" },
-};
-
-} // namespace
-
-std::string usage()
-{
-	std::string s = "usage: shmnicctl [-j|--json] [COMMAND [ARGS]]   (no command: show)\n"
-			"       shmnicctl -V|--version\ncommands:\n";
-	for (const auto &c : subcommands)
-		s += std::string("  ") + c.help + "\n";
-	return s;
-}
-
 std::uint32_t parse_u32(const std::string &what, const std::string &s)
 {
 	std::uint32_t v = 0;
@@ -92,21 +62,146 @@ Policy parse_policy(const std::string &what, const std::string &s)
 
 namespace {
 
-// [dev DEV] at args[i]: DEV into o.dev. False if args[i] is not "dev".
-bool parse_dev(const std::string &what, const std::vector<std::string> &args,
-	       std::size_t &i, Options &o)
+// The words after a command's name, consumed in order.
+class Args {
+public:
+	Args(const std::vector<std::string> &a, std::size_t i) : a_(a), i_(i) {}
+	bool done() const { return i_ == a_.size(); }
+	const std::string &peek() const { return a_[i_]; }
+	const std::string &take() { return a_[i_++]; }
+	// [dev DEV]: DEV into o.dev; false if the next word is not "dev".
+	bool dev(const std::string &what, Options &o)
+	{
+		if (done() || peek() != "dev")
+			return false;
+		take();
+		if (done())
+			throw UsageError(what + ": dev needs a device name");
+		if (!o.dev.empty())
+			throw UsageError(what + ": dev given twice");
+		o.dev = take();
+		return true;
+	}
+
+private:
+	const std::vector<std::string> &a_;
+	std::size_t i_;
+};
+
+// show, nodes: [[dev] DEV]
+void parse_dev_optional(const std::string &name, Args &a, Options &o)
 {
-	if (i == args.size() || args[i] != "dev")
-		return false;
-	if (++i == args.size())
-		throw UsageError(what + ": dev needs a device name");
-	if (!o.dev.empty())
-		throw UsageError(what + ": dev given twice");
-	o.dev = args[i++];
-	return true;
+	if (!a.dev(name, o) && !a.done())
+		o.dev = a.take();
 }
 
+// set DEV [mtu N] [ring-depth N]
+void parse_set(const std::string &, Args &a, Options &o)
+{
+	if (a.done())
+		throw UsageError("set: which device?");
+	o.dev = a.take();
+	while (!a.done()) {
+		const std::string key = a.take();
+		std::optional<std::uint32_t> *slot;
+		if (key == "mtu")
+			slot = &o.mtu;
+		else if (key == "ring-depth")
+			slot = &o.ring_depth;
+		else
+			throw UsageError("set: unknown setting '" + key + "' (mtu, ring-depth)");
+		if (a.done())
+			throw UsageError("set: " + key + " needs a value");
+		if (slot->has_value())
+			throw UsageError("set: " + key + " given twice");
+		*slot = parse_u32(key, a.take());
+	}
+	if (!o.mtu && !o.ring_depth)
+		throw UsageError("set: nothing to set (mtu N, ring-depth N)");
+}
+
+// global add|del ADDR dev DEV
+void parse_global(const std::string &, Args &a, Options &o)
+{
+	if (a.done())
+		throw UsageError("global: add or del?");
+	const std::string op = a.take();
+	if (op == "del")
+		o.cmd = Cmd::global_del;
+	else if (op != "add")
+		throw UsageError("global: unknown operation '" + op + "' (add, del)");
+	const std::string what = "global " + op;
+	bool have_addr = false;
+	while (!a.done()) {
+		if (a.dev(what, o))
+			continue;
+		if (have_addr)
+			throw UsageError(what + ": unexpected argument '" + a.peek() + "'");
+		o.addr = parse_address(what, a.take());
+		have_addr = true;
+	}
+	if (!have_addr)
+		throw UsageError(what + ": which address?");
+	if (o.dev.empty())
+		throw UsageError(what + ": which device? (dev DEV)");
+}
+
+// policy rr|hash [dev DEV]
+void parse_policy_cmd(const std::string &, Args &a, Options &o)
+{
+	if (a.done())
+		throw UsageError("policy: which one? (rr, hash)");
+	o.policy = parse_policy("policy", a.take());
+	a.dev("policy", o);
+}
+
+// flows [dev DEV]
+void parse_dev_keyword(const std::string &name, Args &a, Options &o)
+{
+	a.dev(name, o);
+}
+
+void parse_nothing(const std::string &, Args &, Options &)
+{
+}
+
+// One row per command: its name, what it is, how its arguments are read,
+// and its line of help. A new command is a new row (and its case in
+// main.cpp's run()).
+struct Subcommand {
+	const char *name;
+	Cmd cmd;
+	void (*parse)(const std::string &name, Args &a, Options &o);
+	const char *help;
+};
+
+constexpr Subcommand subcommands[] = {
+	{ "show", Cmd::show, parse_dev_optional,
+	  "show [[dev] DEV]              region geometry, this node, the global network" },
+	{ "nodes", Cmd::nodes, parse_dev_optional,
+	  "nodes [[dev] DEV]             every node: state, MAC, MTU, ring counters" },
+	{ "set", Cmd::set, parse_set,
+	  "set DEV [mtu N] [ring-depth N]\n                                change the MTU and/or the receive ring depth" },
+	{ "global", Cmd::global_add, parse_global,
+	  "global add|del ADDR dev DEV   make ADDR a GLOBAL address (and put it on the\n                                global adapter), or no longer" },
+	{ "policy", Cmd::policy, parse_policy_cmd,
+	  "policy rr|hash [dev DEV]      how gateways pick among the nodes serving a port" },
+	{ "flows", Cmd::flows, parse_dev_keyword, "flows [dev DEV]               the gateways' flow table" },
+	{ "monitor", Cmd::monitor, parse_nothing,
+	  "monitor                       print node up/down and flow events until interrupted" },
+	{ "help", Cmd::help, parse_nothing, "help                          this text" },
+};
+
 } // namespace
+
+std::string usage()
+{
+	std::string s = "usage: shmnicctl [-j|--json] [COMMAND [ARGS]]   (no command: show)\n"
+			"       shmnicctl -V|--version\ncommands:\n";
+	for (const auto &c : subcommands)
+		s += std::string("  ") + c.help + "\n";
+	return s;
+}
 
 Options parse_args(const std::vector<std::string> &args)
 {
@@ -128,85 +223,17 @@ Options parse_args(const std::vector<std::string> &args)
 		return o;
 
 	const std::string &name = args[i++];
-	const Subcommand *sub = nullptr;
-	for (const auto &c : subcommands)
-		if (name == c.name)
-			sub = &c;
-	if (!sub)
-		throw UsageError("unknown command '" + name + "'");
-	o.cmd = sub->cmd;
-
-	switch (o.cmd) {
-	case Cmd::show:
-	case Cmd::nodes:
-		if (!parse_dev(name, args, i, o) && i < args.size())
-			o.dev = args[i++];
-		break;
-	case Cmd::global_add:
-	case Cmd::global_del: {
-		if (i == args.size())
-			throw UsageError("global: add or del?");
-		const std::string op = args[i++];
-		if (op == "del")
-			o.cmd = Cmd::global_del;
-		else if (op != "add")
-			throw UsageError("global: unknown operation '" + op + "' (add, del)");
-		const std::string what = "global " + op;
-		bool have_addr = false;
-		while (i < args.size()) {
-			if (parse_dev(what, args, i, o))
-				continue;
-			if (have_addr)
-				throw UsageError(what + ": unexpected argument '" + args[i] + "'");
-			o.addr = parse_address(what, args[i++]);
-			have_addr = true;
-		}
-		if (!have_addr)
-			throw UsageError(what + ": which address?");
-		if (o.dev.empty())
-			throw UsageError(what + ": which device? (dev DEV)");
-		break;
+	for (const auto &c : subcommands) {
+		if (name != c.name)
+			continue;
+		Args rest(args, i);
+		o.cmd = c.cmd;
+		c.parse(name, rest, o);
+		if (!rest.done())
+			throw UsageError(name + ": unexpected argument '" + rest.peek() + "'");
+		return o;
 	}
-	case Cmd::policy:
-		if (i == args.size())
-			throw UsageError("policy: which one? (rr, hash)");
-		o.policy = parse_policy("policy", args[i++]);
-		parse_dev("policy", args, i, o);
-		break;
-	case Cmd::flows:
-		parse_dev("flows", args, i, o);
-		break;
-	case Cmd::set:
-		if (i == args.size())
-			throw UsageError("set: which device?");
-		o.dev = args[i++];
-		while (i < args.size()) {
-			const std::string &key = args[i++];
-			std::optional<std::uint32_t> *slot;
-			if (key == "mtu")
-				slot = &o.mtu;
-			else if (key == "ring-depth")
-				slot = &o.ring_depth;
-			else
-				throw UsageError("set: unknown setting '" + key +
-						 "' (mtu, ring-depth)");
-			if (i == args.size())
-				throw UsageError("set: " + key + " needs a value");
-			if (slot->has_value())
-				throw UsageError("set: " + key + " given twice");
-			*slot = parse_u32(key, args[i++]);
-		}
-		if (!o.mtu && !o.ring_depth)
-			throw UsageError("set: nothing to set (mtu N, ring-depth N)");
-		break;
-	case Cmd::monitor:
-	case Cmd::help:
-	case Cmd::version:
-		break;
-	}
-	if (i < args.size())
-		throw UsageError(name + ": unexpected argument '" + args[i] + "'");
-	return o;
+	throw UsageError("unknown command '" + name + "'");
 }
 
 } // namespace shmnicctl
