@@ -131,19 +131,24 @@ int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots)
 	return 0;
 }
 
-/* The one sink of node events, called with no lock held: netlink hears of
- * each node that went up or down or came back in a new epoch, both
- * adapters look again at queues stopped for a node (@ev->wake), and a
- * newcomer's HELLO is answered (@ev->answer).
+/* The one sink of node events, called with sd->ev_lock held (taken before
+ * sd->lock was dropped, so that events leave in the order the views
+ * changed) and no other lock: netlink hears of each node that went up or
+ * down or came back in a new epoch; then, with no lock held, both adapters
+ * look again at queues stopped for a node (@ev->wake), and a newcomer's
+ * HELLO is answered (@ev->answer).
  */
 void shmnic_dev_node_event(struct shmnic_dev *sd,
 			   const struct shmnic_node_events *ev)
+	__releases(&sd->ev_lock)
 {
 	u32 id;
 
+	lockdep_assert_held(&sd->ev_lock);
 	for_each_set_bit(id, ev->ids, SHMNIC_MAX_NODES)
 		shmnic_genl_node_event(sd, id, test_bit(id, ev->up),
 				       ev->epoch[id]);
+	spin_unlock(&sd->ev_lock);
 	if (ev->wake) {
 		shmnic_net_node_change(sd->local);
 		shmnic_net_node_change(sd->global);

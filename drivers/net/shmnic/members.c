@@ -80,8 +80,11 @@ static bool shmnic_scan_node(struct shmnic_dev *sd, u32 id,
 	return was_up != v->up;
 }
 
-/* Sample every other node's entry (heartbeat timer); @ev gets the events. */
+/* Sample every other node's entry (heartbeat timer); @ev gets the events.
+ * Returns with sd->ev_lock held, for shmnic_dev_node_event().
+ */
 void shmnic_members_scan(struct shmnic_dev *sd, struct shmnic_node_events *ev)
+	__acquires(&sd->ev_lock)
 {
 	u32 id;
 
@@ -89,6 +92,8 @@ void shmnic_members_scan(struct shmnic_dev *sd, struct shmnic_node_events *ev)
 	for (id = 0; id < shmnic_nodes(sd); id++)
 		if (id != sd->id)
 			ev->wake |= shmnic_scan_node(sd, id, ev);
+	/* Released by shmnic_dev_node_event(). */
+	spin_lock(&sd->ev_lock);
 	spin_unlock(&sd->lock);
 }
 
@@ -122,10 +127,12 @@ void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 		shmnic_view_set(sd, id, true, c->epoch, NULL, &ev);
 		ev.wake = true;
 	}
-	spin_unlock(&sd->lock);
-
-	if (!ev.wake)
+	if (!ev.wake) {
+		spin_unlock(&sd->lock);
 		return;
+	}
+	spin_lock(&sd->ev_lock);
+	spin_unlock(&sd->lock);
 	/* Answer a newcomer's HELLO so that it learns about us at once. */
 	if (c->type == SHMNIC_CTRL_HELLO && !c->reply)
 		ev.answer = sn;

@@ -150,6 +150,7 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	sd->pdev = pdev;
 	spin_lock_init(&sd->lock);
+	spin_lock_init(&sd->ev_lock);
 	INIT_LIST_HEAD(&sd->genl_node);
 	pci_set_drvdata(pdev, sd);
 

@@ -202,6 +202,10 @@ struct shmnic_dev {
 	struct hrtimer poll_timer;
 	ktime_t poll_period;
 	spinlock_t lock;		/* node views, node_flags */
+	/* Taken before sd->lock is dropped and held while node events are
+	 * sent: they leave in the order the views changed.
+	 */
+	spinlock_t ev_lock;
 	struct shmnic_node_view *nodes;	/* [max_nodes] */
 	struct shmnic_net *local;	/* shml0 */
 	struct shmnic_net *global;	/* shmg0 */
@@ -237,7 +241,8 @@ struct shmnic_node_events {
 bool shmnic_node_reachable(struct shmnic_dev *sd, u32 id, u32 net);
 void shmnic_hello_rcv(struct shmnic_dev *sd, struct shmnic_net *sn,
 		      const struct shmnic_ctrl *c);
-void shmnic_members_scan(struct shmnic_dev *sd, struct shmnic_node_events *ev);
+void shmnic_members_scan(struct shmnic_dev *sd, struct shmnic_node_events *ev)
+	__acquires(&sd->ev_lock);
 
 /* dev.c */
 int shmnic_dev_create(struct shmnic_dev *sd);
@@ -245,7 +250,8 @@ int shmnic_dev_start(struct shmnic_dev *sd);
 void shmnic_dev_stop(struct shmnic_dev *sd);
 void shmnic_dev_destroy(struct shmnic_dev *sd);
 void shmnic_dev_node_event(struct shmnic_dev *sd,
-			   const struct shmnic_node_events *ev);
+			   const struct shmnic_node_events *ev)
+	__releases(&sd->ev_lock);
 void shmnic_hb_timer(struct timer_list *t);
 int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots);
 
@@ -294,14 +300,16 @@ void shmnic_gw_stop(struct shmnic_dev *sd);
 void shmnic_gw_tick(struct shmnic_dev *sd);
 void shmnic_gw_set_policy(struct shmnic_dev *sd, u8 policy);
 u8 shmnic_gw_policy(const struct shmnic_dev *sd);
-int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
-			 bool add, struct netlink_ext_ack *extack);
+int shmnic_gw_register(void);
+void shmnic_gw_unregister(void);
 
 /* gw_query.c */
 void shmnic_gw_ctrl_rcv(struct shmnic_dev *sd, u32 from, const void *data,
 			u32 len);
-int shmnic_gw_register(void);
-void shmnic_gw_unregister(void);
+
+/* gw_addr.c */
+int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
+			 bool add, struct netlink_ext_ack *extack);
 
 /* ethtool.c */
 extern const struct ethtool_ops shmnic_ethtool_ops;
