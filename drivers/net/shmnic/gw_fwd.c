@@ -10,14 +10,20 @@
 
 /* --- moving packets ----------------------------------------------------- */
 
+/* @skb leaves the path it came in on for our shmg0. */
+static void shmnic_gw_take(struct shmnic_gw *gw, struct sk_buff *skb)
+{
+	nf_reset_ct(skb);
+	skb_dst_drop(skb);
+	skb->dev = gw->sd->global->ndev;
+}
+
 /* Hand @skb (data at its network header) to our own stack, through
  * PRE_ROUTING again, now from a global adapter. Consumes @skb.
  */
 void shmnic_gw_up(struct shmnic_gw *gw, struct sk_buff *skb)
 {
-	nf_reset_ct(skb);
-	skb_dst_drop(skb);
-	skb->dev = gw->sd->global->ndev;
+	shmnic_gw_take(gw, skb);
 	skb->pkt_type = PACKET_HOST;
 	netif_rx(skb);
 }
@@ -36,9 +42,7 @@ void shmnic_gw_send(struct shmnic_gw *gw, struct sk_buff *skb, u32 node)
 		shmnic_gw_up(gw, skb);
 		return;
 	}
-	nf_reset_ct(skb);
-	skb_dst_drop(skb);
-	skb->dev = gdev;
+	shmnic_gw_take(gw, skb);
 	if (skb_cow_head(skb, ETH_HLEN)) {
 		shmnic_gw_count(gw, SHMNIC_GWS_TX_ERRORS);
 		kfree_skb(skb);
