@@ -32,6 +32,7 @@ deps:
 	scripts/install-deps
 
 lint: module
+	scripts/ynl-gen --check
 	scripts/lint
 
 unit-check: tools
