@@ -243,8 +243,8 @@ global_setup() {
 	is_ext && return 0
 	[ -e /sys/class/net/shmg0 ] || { info "global_setup: no shmg0"; return 1; }
 	ip link set shmg0 up || return 1
-	shmnicctl global add "$GLOBAL_IP" dev shmg0 &&
-	shmnicctl global add "$GLOBAL_IP6" dev shmg0 &&
+	shmnicctl global add dev shmg0 addr "$GLOBAL_IP" &&
+	shmnicctl global add dev shmg0 addr "$GLOBAL_IP6" &&
 	sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.shmg0.rp_filter=0 ||
 		return 1
 	if [ "$ME" = 0 ]; then

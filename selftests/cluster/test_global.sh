@@ -13,7 +13,7 @@
 # node; a port nobody listens on gets no answer (dropped and counted) and
 # the gateway keeps working. node0's flow table and counters say the same,
 # and shmnicctl monitor shows the flows as they are made. With
-# "shmnicctl policy rr" on the gateway, 20 connections one after another
+# "shmnicctl device set policy rr" on the gateway, 20 connections one after another
 # alternate between node1 and node2, and a TCP segment of no connection (a
 # late ACK, a FIN, a RST, a SYN+ACK from flowbench stray) takes no turn and
 # gets no flow entry: the gateway's own stack answers it with a reset
@@ -64,11 +64,11 @@ unserved() {
 		jq -e '.ok == 0' /tmp/unserved.json >/dev/null
 }
 
-# flows_ok: node0's flow table (shmnicctl -j flows) has entries, all served
+# flows_ok: node0's flow table (shmnicctl -j flow) has entries, all served
 # by node1 or node2, for the global addresses, one established (ext holds
 # a connection open).
 flows_ok() {
-	shmnicctl -j flows >/tmp/flows.json || return 1
+	shmnicctl -j flow >/tmp/flows.json || return 1
 	info "flows: $(jq length /tmp/flows.json) entries, by node: $(jq -c 'group_by(.node) | map({node: .[0].node, n: length})' /tmp/flows.json)"
 	jq -e --arg g "$GLOBAL_IP" --arg g6 "$GLOBAL_IP6" 'any(.[]; .state == "established") and
 		all(.[]; (.node == 1 or .node == 2) and
@@ -104,7 +104,7 @@ strays_take_no_turn() {
 # no_stray_flows: no flow entry from a port flowbench stray uses (61000 and
 # above; ext's own connections come from the ephemeral range below).
 no_stray_flows() {
-	shmnicctl -j flows | jq -e 'all(.[]; .sport < 61000)' >/dev/null
+	shmnicctl -j flow | jq -e 'all(.[]; .sport < 61000)' >/dev/null
 }
 
 ktap_header
@@ -151,19 +151,19 @@ case $ME in
 1 | 2) ensure_pass "serve_port_80" flowbench_serve 80 "node$ME" --udp ;;
 esac
 barrier ready
-[ "$ME" = 0 ] && ensure_pass "policy rr" shmnicctl policy rr
+[ "$ME" = 0 ] && ensure_pass "policy rr" shmnicctl device set policy rr
 barrier policy_rr
 barrier traffic_done
 case $ME in
 0)
 	ktap_plan 10
-	shmnicctl policy hash
-	check "policy_hash_again" sh -c "shmnicctl -j show | jq -e '.policy == \"hash\"' >/dev/null"
+	shmnicctl device set policy hash
+	check "policy_hash_again" sh -c "shmnicctl -j region | jq -e '.policy == \"hash\"' >/dev/null"
 	check "flows_listed" flows_ok
 	kill "$MONITOR"
 	info "monitor: $(jq -s -c 'group_by(.flow) | map({(.[0].flow // "node"): length}) | add' /tmp/monitor.json)"
 	check "flow_events" jq -s -e '[.[] | select(.flow == "new")] | length >= 250' /tmp/monitor.json
-	check "nodes_all_up" sh -c "shmnicctl -j nodes | jq -e '[.[] | select(.state == \"up\")] | length == 4' >/dev/null"
+	check "nodes_all_up" sh -c "shmnicctl -j node | jq -e '[.[] | select(.state == \"up\")] | length == 4' >/dev/null"
 	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
 	check "gw_forwarded" [ "$(gstat gw_forwarded)" -ge 400 ]
 	check "gw_no_server_counted" [ "$(gstat gw_no_server)" -ge 2 ]
@@ -183,7 +183,7 @@ case $ME in
 	# node3 serves nothing: it answers queries, gets no flow.
 	check "answered_queries" [ "$(gstat gw_queries_answered)" -gt 0 ]
 	# and it reads the gateway's part of the flow table as node0 does
-	check "sees_gateway_flows" sh -c "shmnicctl -j flows | jq -e 'length > 0 and all(.[]; .gateway == 0 and (.node == 1 or .node == 2))' >/dev/null"
+	check "sees_gateway_flows" sh -c "shmnicctl -j flow | jq -e 'length > 0 and all(.[]; .gateway == 0 and (.node == 1 or .node == 2))' >/dev/null"
 	;;
 esac
 barrier checked

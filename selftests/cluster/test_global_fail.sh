@@ -28,7 +28,7 @@ only() {
 	jq -e "(.passed) and ((.servers | keys) - [${_want%,}] | length) == 0" "$_f" >/dev/null
 }
 
-# flow_keys FILE: the flows of shmnicctl -j flows FILE other than node3's,
+# flow_keys FILE: the flows of shmnicctl -j flow FILE other than node3's,
 # one line each.
 flow_keys() {
 	jq -r '.[] | select(.node != 3) | "\(.proto) \(.saddr) \(.sport) \(.node)"' "$1" | sort
@@ -36,7 +36,7 @@ flow_keys() {
 
 # purged: node3's flows are gone and every other flow is still there.
 purged() {
-	shmnicctl -j flows >/tmp/after.json || return 1
+	shmnicctl -j flow >/tmp/after.json || return 1
 	[ "$(jq '[.[] | select(.node == 3)] | length' /tmp/after.json)" = 0 ] || return 1
 	flow_keys /tmp/after.json >/tmp/after.keys
 	# flows added since (none expected) do not matter; none may be missing
@@ -112,7 +112,7 @@ barrier flows_made
 case $ME in
 0)
 	ktap_plan 4
-	shmnicctl -j flows >/tmp/before.json
+	shmnicctl -j flow >/tmp/before.json
 	flow_keys /tmp/before.json >/tmp/before.keys
 	info "flows before: $(jq -c 'group_by(.node) | map({node: .[0].node, n: length})' /tmp/before.json)"
 	check "node3_has_flows" jq -e '[.[] | select(.node == 3)] | length > 0' /tmp/before.json >/dev/null

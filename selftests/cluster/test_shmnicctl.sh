@@ -9,9 +9,11 @@
 # and a non-zero exit, a user without CAP_NET_ADMIN may look but not
 # change; node1 runs shmnic-nlprobe (bad requests: each refused with the
 # errno expected) and then still shows and pings, adds and removes a GLOBAL
-# address (shmnicctl -j show and ip addr agree), switches the policy to rr
+# address (shmnicctl -j region and ip addr agree), switches the policy to rr
 # and back, and a user without CAP_NET_ADMIN gets EPERM; node0's "shmnicctl
-# monitor" sees node2 go down on rmmod and come back up on insmod.
+# monitor" sees node2 go down on rmmod and come back up on insmod. The
+# old spellings (show, policy, global add ADDR dev DEV) are used beside
+# the new grammar, so both keep working.
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
 require_shml0
 require_nodes 3
@@ -30,9 +32,9 @@ configure() {
 	ip -6 addr add "$(ip6_of "$ME")/64" dev shml0 nodad
 }
 
-# Every node of the run is up in "shmnicctl -j nodes", with its MAC.
+# Every node of the run is up in "shmnicctl -j node", with its MAC.
 all_up() {
-	shmnicctl -j nodes >/tmp/nodes.json || return 1
+	shmnicctl -j node >/tmp/nodes.json || return 1
 	for i in $(all_nodes); do
 		got=$(jq -r ".[] | select(.node == $i) | \"\(.state) \(.mac)\"" </tmp/nodes.json)
 		[ "$got" = "up $(mac_of "$i")" ] || return 1
@@ -51,13 +53,13 @@ refused() {
 	[ -s /tmp/err ]
 }
 
-# is_global ADDR: "shmnicctl -j show" lists ADDR among the GLOBAL addresses.
-is_global() { shmnicctl -j show | jq -e --arg a "$1" '.globals | index($a)' >/dev/null; }
+# is_global ADDR: "shmnicctl -j region" lists ADDR among the GLOBAL addresses.
+is_global() { shmnicctl -j region | jq -e --arg a "$1" '.globals | index($a)' >/dev/null; }
 
 # on_shmg0 ADDR: ADDR/32 is on shmg0.
 on_shmg0() { ip addr show dev shmg0 | grep -q "inet $1/32 "; }
 
-policy_is() { [ "$(shmnicctl -j show | jq -r .policy)" = "$1" ]; }
+policy_is() { [ "$(shmnicctl -j region | jq -r .policy)" = "$1" ]; }
 
 # Run shmnicctl as a user without CAP_NET_ADMIN: busybox su to nobody
 # (an /etc/passwd entry made here), else a user namespace, which has no
@@ -87,7 +89,7 @@ rc=$?
 [ "$rc" = 0 ] || info "nodes: $(cat /tmp/nodes.json)"
 ktap_result "nodes_all_up_with_macs" $rc
 
-shmnicctl show >/tmp/show && id=$(shmnicctl -j show | jq -r .node_id) &&
+shmnicctl show >/tmp/show && id=$(shmnicctl -j region | jq -r .node_id) &&
 	[ "$id" = "$ME" ] && grep -q '^dev: *shml0$' /tmp/show &&
 	grep -q '^region_size: .*iB$' /tmp/show
 rc=$?
@@ -95,27 +97,27 @@ rc=$?
 ktap_result "show_this_node" $rc
 
 # self is reported as such, with our own MTU
-self=$(shmnicctl -j nodes | jq -r '.[] | select(.self) | "\(.node) \(.mtu)"')
+self=$(shmnicctl -j node | jq -r '.[] | select(.self) | "\(.node) \(.mtu)"')
 ktap_result "nodes_self" "$([ "$self" = "$ME $(cat /sys/class/net/shml0/mtu)" ]; echo $?)"
 barrier shown
 
 case $ME in
 1)
-	shmnicctl set shml0 ring-depth 128 && [ "$(rx_depth)" = 128 ] &&
-		[ "$(shmnicctl -j show | jq -r .rx_depth)" = 128 ]
+	shmnicctl device set dev shml0 ring-depth 128 && [ "$(rx_depth)" = 128 ] &&
+		[ "$(shmnicctl -j region | jq -r .rx_depth)" = 128 ]
 	ktap_result "set_ring_depth_128" $?
-	shmnicctl set shml0 mtu 9000 && [ "$(cat /sys/class/net/shml0/mtu)" = 9000 ] &&
-		shmnicctl set shml0 mtu 1500 ring-depth 256 &&
+	shmnicctl device set dev shml0 mtu 9000 && [ "$(cat /sys/class/net/shml0/mtu)" = 9000 ] &&
+		shmnicctl device set dev shml0 mtu 1500 ring-depth 256 &&
 		[ "$(cat /sys/class/net/shml0/mtu)" = 1500 ] && [ "$(rx_depth)" = 256 ]
 	ktap_result "set_mtu_and_both" $?
 	ok=0
-	refused depth100 shmnicctl set shml0 ring-depth 100 || ok=1
+	refused depth100 shmnicctl device set dev shml0 ring-depth 100 || ok=1
 	grep -q "power of two" /tmp/err || ok=1
-	refused mtu70000 shmnicctl set shml0 mtu 70000 || ok=1
+	refused mtu70000 shmnicctl device set dev shml0 mtu 70000 || ok=1
 	grep -qi "range" /tmp/err || ok=1
-	refused nodev shmnicctl set nosuch0 mtu 1500 || ok=1
+	refused nodev shmnicctl device set dev nosuch0 mtu 1500 || ok=1
 	grep -q "unknown device" /tmp/err || ok=1
-	refused notshmnic shmnicctl set lo mtu 1500 || ok=1
+	refused notshmnic shmnicctl device set dev lo mtu 1500 || ok=1
 	grep -q "no shmnic device" /tmp/err || ok=1
 	[ "$(rx_depth)" = 256 ] || ok=1
 	ktap_result "bad_values_refused" $ok
@@ -126,7 +128,7 @@ case $ME in
 	else
 		ok=0
 		[ "$rc" = 0 ] || { info "unprivileged show failed ($UNPRIV)"; ok=1; }
-		refused unpriv unprivileged shmnicctl set shml0 mtu 1400 || ok=1
+		refused unpriv unprivileged shmnicctl device set dev shml0 mtu 1400 || ok=1
 		grep -qi "permission\|not permitted" /tmp/err || ok=1
 		[ "$(cat /sys/class/net/shml0/mtu)" = 1500 ] || ok=1
 		info "dropped CAP_NET_ADMIN by $UNPRIV"
@@ -157,8 +159,8 @@ case $ME in
 	ktap_result "works_after_nlprobe" $ok
 
 	ok=0
-	shmnicctl global add 10.97.0.1 dev shmg0 || ok=1
-	is_global 10.97.0.1 || { info "10.97.0.1 not in globals: $(shmnicctl -j show)"; ok=1; }
+	shmnicctl global add dev shmg0 addr 10.97.0.1 || ok=1
+	is_global 10.97.0.1 || { info "10.97.0.1 not in globals: $(shmnicctl -j region)"; ok=1; }
 	on_shmg0 10.97.0.1 || { info "10.97.0.1/32 not on shmg0: $(ip -br addr show dev shmg0)"; ok=1; }
 	ktap_result "global_add_shown" $ok
 	ok=0
@@ -176,7 +178,7 @@ case $ME in
 
 	ok=0
 	shmnicctl policy rr && policy_is rr || ok=1
-	shmnicctl policy hash && policy_is hash || ok=1
+	shmnicctl device set policy hash && policy_is hash || ok=1
 	ktap_result "policy_rr_and_back" $ok
 	ok=0
 	refused policy shmnicctl policy bogus || ok=1

@@ -88,11 +88,24 @@ private:
 	std::size_t i_;
 };
 
+// The old spellings, kept as aliases ----------------------------------
+
 // show, nodes: [[dev] DEV]
 void parse_dev_optional(const std::string &name, Args &a, Options &o)
 {
 	if (!a.dev(name, o) && !a.done())
 		o.dev = a.take();
+}
+
+// A u32 setting: the next word is its value; given at most once.
+void take_u32(const std::string &what, const std::string &key, Args &a,
+	      std::optional<std::uint32_t> &slot)
+{
+	if (a.done())
+		throw UsageError(what + ": " + key + " needs a value");
+	if (slot.has_value())
+		throw UsageError(what + ": " + key + " given twice");
+	slot = parse_u32(key, a.take());
 }
 
 // set DEV [mtu N] [ring-depth N]
@@ -103,24 +116,29 @@ void parse_set(const std::string &, Args &a, Options &o)
 	o.dev = a.take();
 	while (!a.done()) {
 		const std::string key = a.take();
-		std::optional<std::uint32_t> *slot;
 		if (key == "mtu")
-			slot = &o.mtu;
+			take_u32("set", key, a, o.mtu);
 		else if (key == "ring-depth")
-			slot = &o.ring_depth;
+			take_u32("set", key, a, o.ring_depth);
 		else
 			throw UsageError("set: unknown setting '" + key + "' (mtu, ring-depth)");
-		if (a.done())
-			throw UsageError("set: " + key + " needs a value");
-		if (slot->has_value())
-			throw UsageError("set: " + key + " given twice");
-		*slot = parse_u32(key, a.take());
 	}
 	if (!o.mtu && !o.ring_depth)
 		throw UsageError("set: nothing to set (mtu N, ring-depth N)");
 }
 
-// global add|del ADDR dev DEV
+// policy rr|hash [dev DEV]
+void parse_policy_cmd(const std::string &, Args &a, Options &o)
+{
+	if (a.done())
+		throw UsageError("policy: which one? (rr, hash)");
+	o.policy = parse_policy("policy", a.take());
+	a.dev("policy", o);
+}
+
+// The grammar: OBJECT [VERB] [dev DEV] [KEY VALUE]... ------------------
+
+// global add|del [dev DEV] [addr] ADDR (the address may come first, bare)
 void parse_global(const std::string &, Args &a, Options &o)
 {
 	if (a.done())
@@ -137,6 +155,11 @@ void parse_global(const std::string &, Args &a, Options &o)
 			continue;
 		if (have_addr)
 			throw UsageError(what + ": unexpected argument '" + a.peek() + "'");
+		if (a.peek() == "addr") {
+			a.take();
+			if (a.done())
+				throw UsageError(what + ": addr needs an address");
+		}
 		o.addr = parse_address(what, a.take());
 		have_addr = true;
 	}
@@ -146,13 +169,46 @@ void parse_global(const std::string &, Args &a, Options &o)
 		throw UsageError(what + ": which device? (dev DEV)");
 }
 
-// policy rr|hash [dev DEV]
-void parse_policy_cmd(const std::string &, Args &a, Options &o)
+// region|node|flow [show] [dev DEV]
+void parse_show(const std::string &name, Args &a, Options &o)
 {
-	if (a.done())
-		throw UsageError("policy: which one? (rr, hash)");
-	o.policy = parse_policy("policy", a.take());
-	a.dev("policy", o);
+	if (!a.done() && a.peek() == "show")
+		a.take();
+	a.dev(name, o);
+}
+
+// device set [dev DEV] [mtu N] [ring-depth N] [policy rr|hash]
+void parse_device(const std::string &, Args &a, Options &o)
+{
+	if (a.done() || a.peek() != "set")
+		throw UsageError("device: set what? (device set dev DEV KEY VALUE...)");
+	a.take();
+	const std::string what = "device set";
+	while (!a.done()) {
+		if (a.dev(what, o))
+			continue;
+		const std::string key = a.take();
+		if (key == "mtu") {
+			take_u32(what, key, a, o.mtu);
+		} else if (key == "ring-depth") {
+			take_u32(what, key, a, o.ring_depth);
+		} else if (key == "policy") {
+			if (a.done())
+				throw UsageError(what + ": policy needs a value (rr, hash)");
+			if (o.policy != Policy::unknown)
+				throw UsageError(what + ": policy given twice");
+			o.policy = parse_policy(what, a.take());
+		} else {
+			throw UsageError(what + ": unknown setting '" + key +
+					 "' (mtu, ring-depth, policy)");
+		}
+	}
+	if (!o.mtu && !o.ring_depth && o.policy == Policy::unknown)
+		throw UsageError(what + ": nothing to set (mtu N, ring-depth N, policy rr|hash)");
+	// The MTU and the ring depth are an adapter's; the policy is the
+	// cluster's (the first device when none is named).
+	if ((o.mtu || o.ring_depth) && o.dev.empty())
+		throw UsageError(what + ": which device? (dev DEV)");
 }
 
 // flows [dev DEV]
@@ -166,8 +222,8 @@ void parse_nothing(const std::string &, Args &, Options &)
 }
 
 // One row per command: its name, what it is, how its arguments are read,
-// and its line of help. A new command is a new row (and its case in
-// main.cpp's run()).
+// and its line of help (none for an old spelling kept as an alias). A new
+// command is a new row (and its case in main.cpp's run()).
 struct Subcommand {
 	const char *name;
 	Cmd cmd;
@@ -176,30 +232,46 @@ struct Subcommand {
 };
 
 constexpr Subcommand subcommands[] = {
-	{ "show", Cmd::show, parse_dev_optional,
-	  "show [[dev] DEV]              region geometry, this node, the global network" },
-	{ "nodes", Cmd::nodes, parse_dev_optional,
-	  "nodes [[dev] DEV]             every node: state, MAC, MTU, ring counters" },
-	{ "set", Cmd::set, parse_set,
-	  "set DEV [mtu N] [ring-depth N]\n                                change the MTU and/or the receive ring depth" },
+	{ "region", Cmd::show, parse_show,
+	  "region [show] [dev DEV]       region geometry, this node, the global network" },
+	{ "node", Cmd::nodes, parse_show,
+	  "node [show] [dev DEV]         every node: state, MAC, MTU, ring counters" },
+	{ "flow", Cmd::flows, parse_show,
+	  "flow [show] [dev DEV]         the gateways' flow table" },
+	{ "device", Cmd::set, parse_device,
+	  "device set [dev DEV] [mtu N] [ring-depth N] [policy rr|hash]\n"
+	  "                              change an adapter's MTU or receive ring depth\n"
+	  "                              (dev needed), how gateways pick among the\n"
+	  "                              nodes serving a port" },
 	{ "global", Cmd::global_add, parse_global,
-	  "global add|del ADDR dev DEV   make ADDR a GLOBAL address (and put it on the\n                                global adapter), or no longer" },
-	{ "policy", Cmd::policy, parse_policy_cmd,
-	  "policy rr|hash [dev DEV]      how gateways pick among the nodes serving a port" },
-	{ "flows", Cmd::flows, parse_dev_keyword, "flows [dev DEV]               the gateways' flow table" },
+	  "global add|del dev DEV [addr] ADDR\n"
+	  "                              make ADDR a GLOBAL address (and put it on the\n"
+	  "                              global adapter), or no longer" },
 	{ "monitor", Cmd::monitor, parse_nothing,
 	  "monitor                       print node up/down and flow events until interrupted" },
 	{ "help", Cmd::help, parse_nothing, "help                          this text" },
+	// Old spellings.
+	{ "show", Cmd::show, parse_dev_optional, nullptr },
+	{ "nodes", Cmd::nodes, parse_dev_optional, nullptr },
+	{ "flows", Cmd::flows, parse_dev_keyword, nullptr },
+	{ "set", Cmd::set, parse_set, nullptr },
+	{ "policy", Cmd::policy, parse_policy_cmd, nullptr },
 };
 
 } // namespace
 
 std::string usage()
 {
-	std::string s = "usage: shmnicctl [-j|--json] [COMMAND [ARGS]]   (no command: show)\n"
-			"       shmnicctl -V|--version\ncommands:\n";
+	std::string s = "usage: shmnicctl [-j|--json] [OBJECT [VERB] [dev DEV] [KEY VALUE]...]\n"
+			"       (no object: region show)\n"
+			"       shmnicctl -V|--version\nobjects:\n";
 	for (const auto &c : subcommands)
-		s += std::string("  ") + c.help + "\n";
+		if (c.help)
+			s += std::string("  ") + c.help + "\n";
+	s += "old spellings, still accepted:\n"
+	     "  show [[dev] DEV], nodes [[dev] DEV], flows [dev DEV],\n"
+	     "  set DEV [mtu N] [ring-depth N], policy rr|hash [dev DEV],\n"
+	     "  global add|del ADDR dev DEV\n";
 	return s;
 }
 

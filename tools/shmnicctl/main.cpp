@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <net/if.h>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,9 +103,15 @@ int run(const Options &o)
 		print(o, recs, false);
 		break;
 	}
-	case Cmd::set:
-		nl.set(ifindex, o.mtu, o.ring_depth);
+	case Cmd::set: {
+		std::optional<Policy> policy;
+		if (o.policy != Policy::unknown)
+			policy = o.policy;
+		if (!ifindex)	// the policy alone: the first device's
+			ifindex = nl.get_region(0).ifindex;
+		nl.set(ifindex, o.mtu, o.ring_depth, policy);
 		break;
+	}
 	case Cmd::global_add:
 		global_add(nl, ifindex, o.addr);
 		break;

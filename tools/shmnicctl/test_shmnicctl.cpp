@@ -885,3 +885,76 @@ TEST(Probe, ParseAnswer)
 	EXPECT_EQ(errno_name(EINVAL), "EINVAL");
 	EXPECT_EQ(errno_name(0), "0");
 }
+
+TEST(Grammar, ObjectsShowWithOptionalVerb)
+{
+	EXPECT_EQ(parse({ "region" }).cmd, Cmd::show);
+	EXPECT_EQ(parse({ "region", "show", "dev", "shmg0" }).dev, "shmg0");
+	EXPECT_EQ(parse({ "node", "show" }).cmd, Cmd::nodes);
+	EXPECT_EQ(parse({ "-j", "node", "dev", "shml0" }).dev, "shml0");
+	EXPECT_EQ(parse({ "flow", "show", "dev", "shmg0" }).cmd, Cmd::flows);
+	EXPECT_EQ(usage_error({ "node", "show", "shml0" }), "node: unexpected argument 'shml0'");
+	EXPECT_EQ(usage_error({ "flow", "list" }), "flow: unexpected argument 'list'");
+}
+
+TEST(Grammar, DeviceSet)
+{
+	Options o = parse({ "device", "set", "dev", "shml0", "mtu", "9000", "ring-depth", "128" });
+	EXPECT_EQ(o.cmd, Cmd::set);
+	EXPECT_EQ(o.dev, "shml0");
+	EXPECT_EQ(o.mtu, 9000u);
+	EXPECT_EQ(o.ring_depth, 128u);
+	EXPECT_EQ(o.policy, Policy::unknown);
+	o = parse({ "device", "set", "mtu", "1500", "dev", "shmg0", "policy", "rr" });
+	EXPECT_EQ(o.dev, "shmg0");
+	EXPECT_EQ(o.mtu, 1500u);
+	EXPECT_EQ(o.policy, Policy::rr);
+	o = parse({ "device", "set", "policy", "hash" });
+	EXPECT_TRUE(o.dev.empty());
+	EXPECT_EQ(o.policy, Policy::hash);
+}
+
+TEST(Grammar, DeviceSetErrors)
+{
+	EXPECT_EQ(usage_error({ "device" }),
+		  "device: set what? (device set dev DEV KEY VALUE...)");
+	EXPECT_EQ(usage_error({ "device", "set" }),
+		  "device set: nothing to set (mtu N, ring-depth N, policy rr|hash)");
+	EXPECT_EQ(usage_error({ "device", "set", "mtu", "9000" }),
+		  "device set: which device? (dev DEV)");
+	EXPECT_EQ(usage_error({ "device", "set", "dev", "shml0", "speed", "1" }),
+		  "device set: unknown setting 'speed' (mtu, ring-depth, policy)");
+	EXPECT_EQ(usage_error({ "device", "set", "dev", "shml0", "mtu" }),
+		  "device set: mtu needs a value");
+	EXPECT_EQ(usage_error({ "device", "set", "dev", "shml0", "mtu", "1", "mtu", "2" }),
+		  "device set: mtu given twice");
+	EXPECT_EQ(usage_error({ "device", "set", "policy" }),
+		  "device set: policy needs a value (rr, hash)");
+	EXPECT_EQ(usage_error({ "device", "set", "policy", "rr", "policy", "rr" }),
+		  "device set: policy given twice");
+	EXPECT_EQ(usage_error({ "device", "set", "policy", "lc" }),
+		  "device set: unknown policy 'lc' (rr, hash)");
+	EXPECT_EQ(usage_error({ "device", "set", "dev", "a", "dev", "b", "mtu", "1" }),
+		  "device set: dev given twice");
+}
+
+TEST(Grammar, GlobalWithAddrKey)
+{
+	Options o = parse({ "global", "add", "dev", "shmg0", "addr", "198.51.100.1" });
+	EXPECT_EQ(o.cmd, Cmd::global_add);
+	EXPECT_EQ(o.dev, "shmg0");
+	EXPECT_EQ(o.addr, v4("198.51.100.1"));
+	o = parse({ "global", "del", "addr", "2001:db8::1", "dev", "shmg0" });
+	EXPECT_EQ(o.cmd, Cmd::global_del);
+	EXPECT_EQ(o.addr, v6("2001:db8::1"));
+	EXPECT_EQ(usage_error({ "global", "add", "dev", "shmg0", "addr" }),
+		  "global add: addr needs an address");
+}
+
+TEST(Grammar, UsageShowsTheGrammarAndTheOldSpellings)
+{
+	const std::string u = usage();
+	for (const char *w : { "OBJECT [VERB] [dev DEV] [KEY VALUE]", "region [show]", "node [show]",
+			       "flow [show]", "device set [dev DEV]", "old spellings" })
+		EXPECT_NE(u.find(w), std::string::npos) << w;
+}
