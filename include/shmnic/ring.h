@@ -327,10 +327,13 @@ static inline void shmnic_tx_connect(struct shmnic_ring *r, u32 tx_epoch,
 	r->idx = (u32)(old_prod - cons) <= r->slots ? old_prod : cons;
 	/* Treat the receiver's current request as unanswered: kick once. */
 	r->kick = READ_ONCE(r->rx->kick_req) - 1;
-	r->space = 0;
+	/* Start from the receiver's last answer: no request pending, and the
+	 * next one differs from what it answered.
+	 */
+	r->space = READ_ONCE(r->rx->space_ack);
 	WRITE_ONCE(r->tx->prod, r->idx);
 	WRITE_ONCE(r->tx->kick_ack, r->kick);
-	WRITE_ONCE(r->tx->space_req, 0);
+	WRITE_ONCE(r->tx->space_req, r->space);
 	WRITE_ONCE(r->tx->tx_epoch, tx_epoch);
 	/* Indices before the epoch that lets the receiver read the ring. */
 	smp_wmb();

@@ -206,6 +206,28 @@ TEST_F(PairRing, SpaceRequestsAreAnsweredExactlyOnce)
 	EXPECT_FALSE(shmnic_rx_space_wanted(&rx));
 }
 
+TEST_F(PairRing, SpaceRequestAfterReconnectIsAnswered)
+{
+	/* The receiver answered one request... */
+	for (u64 k = 0; k < slots(); k++)
+		ASSERT_EQ(put(100, k), 0);
+	shmnic_tx_want_space(&tx);
+	ASSERT_TRUE(recv(100, 0));
+	ASSERT_TRUE(shmnic_rx_space_wanted(&rx));
+	/* ...then the sender reconnects (a new epoch of its own) to the same
+	 * receiver, which keeps its answer. The first request after that must
+	 * still reach it: a sender starting again from 0 would ask with the
+	 * very value already answered, and wait for a doorbell never rung.
+	 */
+	shmnic_tx_connect(&tx, TX_EPOCH + 1, RX_EPOCH, tx.idx);
+	EXPECT_FALSE(shmnic_rx_space_wanted(&rx)) << "a reconnect is no request";
+	ASSERT_EQ(put(100, 999), 0);
+	ASSERT_EQ(put(100, 999), -ENOSPC);
+	shmnic_tx_want_space(&tx);
+	ASSERT_TRUE(recv(100, 1));
+	EXPECT_TRUE(shmnic_rx_space_wanted(&rx));
+}
+
 TEST_F(PairRing, CopyHonoursPerSlotOffsets)
 {
 	/* A sender may place data anywhere in a slot. */
