@@ -84,9 +84,19 @@ void shmnic_dev_stop(struct shmnic_dev *sd)
 	timer_delete_sync(&sd->hb_timer);
 }
 
-/* Once the interrupts are gone: the adapters and the gateway state. */
+/* Once the interrupts are gone: the adapters and the gateway state. Both
+ * adapters are unregistered, together, before either is freed: the NAPI of
+ * one reaches the other (a node event), and so does ethtool -G on shml0.
+ */
 void shmnic_dev_destroy(struct shmnic_dev *sd)
 {
+	LIST_HEAD(gone);
+
+	rtnl_lock();
+	shmnic_net_unregister(sd->global, &gone);
+	shmnic_net_unregister(sd->local, &gone);
+	unregister_netdevice_many(&gone);
+	rtnl_unlock();
 	shmnic_net_destroy(sd->global);
 	shmnic_net_destroy(sd->local);
 	shmnic_gw_free(sd);

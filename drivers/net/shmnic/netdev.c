@@ -227,12 +227,22 @@ int shmnic_net_register(struct shmnic_net *sn)
 	return register_netdev(sn->ndev);
 }
 
+/* Queue the adapter on @list for unregister_netdevice_many(), if it was
+ * registered.
+ */
+void shmnic_net_unregister(struct shmnic_net *sn, struct list_head *list)
+{
+	ASSERT_RTNL();
+	if (sn->ndev->reg_state == NETREG_REGISTERED)
+		unregister_netdevice_queue(sn->ndev, list);
+}
+
+/* Free an adapter that is not (or no longer) registered. */
 void shmnic_net_destroy(struct shmnic_net *sn)
 {
 	struct net_device *ndev = sn->ndev;
 
-	if (ndev->reg_state == NETREG_REGISTERED)
-		unregister_netdev(ndev);
+	WARN_ON_ONCE(ndev->reg_state == NETREG_REGISTERED);
 	netif_napi_del(&sn->napi);
 	shmnic_mc_free(sn);
 	kfree(sn->peers);

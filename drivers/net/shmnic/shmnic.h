@@ -258,6 +258,7 @@ int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots);
 /* netdev.c */
 struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net);
 int shmnic_net_register(struct shmnic_net *sn);
+void shmnic_net_unregister(struct shmnic_net *sn, struct list_head *list);
 void shmnic_net_destroy(struct shmnic_net *sn);
 void shmnic_net_node_change(struct shmnic_net *sn);
 void shmnic_net_watchdog(struct shmnic_net *sn);
