@@ -486,6 +486,27 @@ static inline int shmnic_bc_break(struct shmnic_ring *r, u32 holder_word)
 }
 
 /*
+ * Should a watcher break lock word @lock (0: free, else holder id + 1) of a
+ * broadcast or multicast ring? At once when the holder is no node of the
+ * @max_nodes, or another node than @me that is not alive (@holder_alive,
+ * from the watcher's view): a lock held by the dead is never released, and
+ * a scribbler bumping the write index must not keep it so. Otherwise only
+ * when the lock stayed held with no progress for the lock timeout
+ * (@stuck).
+ */
+static inline int shmnic_bc_lock_breakable(u32 lock, u32 max_nodes, u32 me,
+					   int holder_alive, int stuck)
+{
+	if (!lock)
+		return 0;
+	if (lock > max_nodes)
+		return 1;
+	if (lock - 1 != me && !holder_alive)
+		return 1;
+	return stuck;
+}
+
+/*
  * Writing a broadcast frame, with the lock held: shmnic_bc_begin() returns
  * the first slot and invalidates the slots (seq 0) so that a lapped reader
  * copying one of them notices; the caller fills shmnic_slot_buf(r, w + i)

@@ -370,6 +370,25 @@ TEST_F(BcastRing, BreakAHeldLock)
 	EXPECT_EQ(lost, 0u);
 }
 
+TEST(BcastLockWatch, BreaksAtOnceForNoNodeOrADeadOne)
+{
+	const u32 nodes = 8, me = 2;
+	/* free: nothing to break, whatever else is said */
+	EXPECT_FALSE(shmnic_bc_lock_breakable(0, nodes, me, 0, 1));
+	/* a holder that is no node: at once, even while widx moves */
+	EXPECT_TRUE(shmnic_bc_lock_breakable(nodes + 1, nodes, me, 1, 0));
+	EXPECT_TRUE(shmnic_bc_lock_breakable(0xffffffffu, nodes, me, 1, 0));
+	/* a dead holder: at once, not after the watcher saw no progress */
+	EXPECT_TRUE(shmnic_bc_lock_breakable(4 + 1, nodes, me, 0, 0));
+	EXPECT_TRUE(shmnic_bc_lock_breakable(nodes, nodes, me, 0, 0)) << "last node id";
+	/* a live holder: only when stuck */
+	EXPECT_FALSE(shmnic_bc_lock_breakable(4 + 1, nodes, me, 1, 0));
+	EXPECT_TRUE(shmnic_bc_lock_breakable(4 + 1, nodes, me, 1, 1));
+	/* our own id: we may be writing on another CPU; only when stuck */
+	EXPECT_FALSE(shmnic_bc_lock_breakable(me + 1, nodes, me, 0, 0));
+	EXPECT_TRUE(shmnic_bc_lock_breakable(me + 1, nodes, me, 0, 1));
+}
+
 namespace {
 /* A geometry shmnic_geometry_valid() accepts carries a max broadcast frame. */
 ::testing::AssertionResult valid_implies_max_bcast_frame(const shmnic_geometry &g)

@@ -26,24 +26,40 @@ bool shmnic_group_lock(struct shmnic_ring *r, u32 me)
 	return false;
 }
 
-/* Break the lock of ring @r if it stays held with no progress: its holder
- * died or went mad. Heartbeat timer.
+/* Is node @id alive as far as a lock is concerned? Not while our view has
+ * it down and its heartbeat has not moved for the down timeout: a node just
+ * (re)joining is down in our view for a moment but its heartbeat moves.
+ */
+static bool shmnic_lock_holder_alive(struct shmnic_dev *sd, u32 id)
+{
+	const struct shmnic_node_view *v = &sd->nodes[id];
+
+	return READ_ONCE(v->up) ||
+	       !time_after(jiffies, READ_ONCE(v->stamp) + SHMNIC_DOWN_TIMEOUT);
+}
+
+/* Break the lock of ring @r if its holder is no node or a dead one, or if
+ * it stays held with no progress: its holder went mad. Heartbeat timer.
  */
 void shmnic_lock_watch(struct shmnic_net *sn, struct shmnic_lock_watch *w,
 		       struct shmnic_ring *r, int mcast)
 {
+	struct shmnic_dev *sd = sn->sd;
+	u32 nodes = shmnic_nodes(sd);
 	u32 lock = READ_ONCE(r->bc->lock);
 	u32 widx = READ_ONCE(r->bc->widx);
-	/* A holder that is no node at all is a scribble: break it now. */
-	bool bogus = lock > shmnic_nodes(sn->sd);
+	bool alive = lock && lock <= nodes &&
+		     shmnic_lock_holder_alive(sd, lock - 1);
+	bool moved = lock != w->lock || widx != w->widx;
 
-	if (!bogus && (!lock || lock != w->lock || widx != w->widx)) {
+	if (!lock || moved) {
 		w->lock = lock;
 		w->widx = widx;
 		w->stamp = jiffies;
-		return;
 	}
-	if (!bogus && !time_after(jiffies, w->stamp + SHMNIC_LOCK_TIMEOUT))
+	if (!shmnic_bc_lock_breakable(lock, nodes, sd->id, alive,
+				      !moved && time_after(jiffies, w->stamp +
+							   SHMNIC_LOCK_TIMEOUT)))
 		return;
 	if (!shmnic_bc_break(r, lock))
 		return;
