@@ -258,7 +258,10 @@ static void shmnic_group_deliver(struct shmnic_net *sn, struct sk_buff *skb,
 	shmnic_rx_deliver(sn, skb, f, rs);
 }
 
-/* Read up to @quota frames from broadcast or multicast ring @r. */
+/* Read up to @quota frames from broadcast or multicast ring @r. A lapped
+ * read or a bad frame counts against the quota too: a writer that keeps
+ * lapping us, or a scribbler, cannot keep NAPI here.
+ */
 static int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
 			     struct shmnic_ring_stats *rs, int quota)
 {
@@ -271,13 +274,13 @@ static int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
 		err = shmnic_bc_peek(r, shmnic_nodes(sn->sd), &f, &lost);
 		if (err == -EAGAIN)
 			break;
+		done++;
 		if (err == -EBADMSG) {
 			shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
 			shmnic_rs_add(rs, SHMNIC_RS_DROPS, 1);
 		}
 		if (err)
 			continue;
-		done++;
 		if (f.src == sn->sd->id) {
 			shmnic_bc_skip(r, &f);
 		} else if (f.flags & SHMNIC_DESC_CTRL) {
