@@ -149,12 +149,17 @@ Command parse_command_line(std::span<const std::string_view> args)
 	}
 	if (cmd == "stray")
 		return parse_client<StrayOptions>(cmd, a, [](StrayOptions &c, std::string_view opt, Args &r) {
+			if (opt == "--bad-checksum") {
+				c.bad_checksum = true;
+				return true;
+			}
 			if (opt != "--kind")
 				return false;
 			auto v = r.value(opt);
 			auto k = parse_stray_kind(v);
 			if (!k)
-				throw UsageError("--kind: ack, fin, rst or synack, got '" + std::string(v) + "'");
+				throw UsageError("--kind: ack, fin, rst, synack, syn or udp, got '" +
+						 std::string(v) + "'");
 			c.kind = *k;
 			return true;
 		});
@@ -169,7 +174,8 @@ std::string usage_text()
 	       "       flowbench rr ADDR PORT [--requests N] [--size B] [--timeout-ms T] [-j]\n"
 	       "       flowbench udp ADDR PORT [--flows F] [--packets P] [--size B]\n"
 	       "                     [--timeout-ms T] [--retries R] [-j]\n"
-	       "       flowbench stray ADDR PORT [--kind ack|fin|rst|synack] [--timeout-ms T] [-j]\n"
+	       "       flowbench stray ADDR PORT [--kind ack|fin|rst|synack|syn|udp]\n"
+	       "                       [--bad-checksum] [--timeout-ms T] [-j]\n"
 	       "\n"
 	       "serve: answer each request frame with NAME \"\\n\" and the payload (TCP,\n"
 	       "  and UDP on the same port with --udp); default port 7007, bind :: (dual\n"
@@ -183,6 +189,8 @@ std::string usage_text()
 	       "  one server.\n"
 	       "stray: one TCP segment of no connection from a raw socket (default a\n"
 	       "  late ACK; 1000 ms for the answer); prints the answer's flags or none.\n"
+	       "  syn: a plain SYN; udp: a UDP datagram (no answer awaited);\n"
+	       "  --bad-checksum: with a wrong TCP or UDP checksum.\n"
 	       "-j prints one JSON object. Exit status: 0 ok, 1 a check failed, 2 usage.\n"
 	       "See flowbench(1).\n";
 }

@@ -63,6 +63,7 @@ struct StrayOptions {
 	std::string addr;
 	std::uint16_t port = 0;
 	StrayKind kind = StrayKind::ack;
+	bool bad_checksum = false;
 	std::size_t size = 0;   // unused; parse_client's common options
 	int timeout_ms = 1000;  // wait for the answer
 	bool json = false;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "segment.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace flowbench {
@@ -8,7 +9,6 @@ namespace flowbench {
 namespace {
 
 constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
-constexpr std::uint8_t kProtoTcp = 6;
 
 struct Kind {
 	StrayKind kind;
@@ -16,11 +16,13 @@ struct Kind {
 	TcpFlags flags;
 };
 
-constexpr std::array<Kind, 4> kKinds{{
+constexpr std::array<Kind, 6> kKinds{{
 	{StrayKind::ack, "ack", {.ack = true}},
 	{StrayKind::fin, "fin", {.ack = true, .fin = true}},
 	{StrayKind::rst, "rst", {.rst = true}},
 	{StrayKind::synack, "synack", {.syn = true, .ack = true}},
+	{StrayKind::syn, "syn", {.syn = true}},
+	{StrayKind::udp, "udp", {}},
 }};
 
 const Kind &kind_of(StrayKind k)
@@ -81,18 +83,52 @@ std::string flags_text(const TcpFlags &f)
 	return s.empty() ? "none" : s;
 }
 
-std::uint16_t tcp_checksum(std::span<const std::uint8_t> src, std::span<const std::uint8_t> dst,
-			   std::span<const std::uint8_t> seg)
+std::uint16_t l4_checksum(std::span<const std::uint8_t> src, std::span<const std::uint8_t> dst,
+			  std::uint8_t proto, std::span<const std::uint8_t> seg)
 {
 	if (src.size() != dst.size() || (src.size() != 4 && src.size() != 16))
-		throw std::invalid_argument("tcp_checksum: addresses of 4 or 16 bytes");
+		throw std::invalid_argument("l4_checksum: addresses of 4 or 16 bytes");
 	std::uint32_t sum = sum16(sum16(0, src), dst);
-	sum += kProtoTcp;
+	sum += proto;
 	sum += static_cast<std::uint32_t>(seg.size());  // segments here are < 64 KiB
 	sum = sum16(sum, seg);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return static_cast<std::uint16_t>(~sum);
+}
+
+std::uint16_t tcp_checksum(std::span<const std::uint8_t> src, std::span<const std::uint8_t> dst,
+			   std::span<const std::uint8_t> seg)
+{
+	return l4_checksum(src, dst, kProtoTcp, seg);
+}
+
+std::vector<std::uint8_t> udp_datagram(std::span<const std::uint8_t> src,
+				       std::span<const std::uint8_t> dst, std::uint16_t sport,
+				       std::uint16_t dport, std::span<const std::uint8_t> payload)
+{
+	std::vector<std::uint8_t> d(kUdpHeader + payload.size());
+	if (d.size() > 65535)
+		throw std::invalid_argument("udp_datagram: too long");
+	put16(&d[0], sport);
+	put16(&d[2], dport);
+	put16(&d[4], static_cast<std::uint16_t>(d.size()));
+	std::copy(payload.begin(), payload.end(), d.begin() + kUdpHeader);
+	std::uint16_t c = l4_checksum(src, dst, kProtoUdp, d);
+	put16(&d[6], c ? c : 0xffff);  // 0 means "no checksum": send its twin
+	return d;
+}
+
+void spoil_checksum(std::span<std::uint8_t> pkt, std::uint8_t proto)
+{
+	std::size_t at = proto == kProtoUdp ? 6 : 16;
+	if (pkt.size() < at + 2)
+		throw std::invalid_argument("spoil_checksum: too short");
+	// Flipping the low byte never turns 0x0000 into 0xffff (the same
+	// value in one's complement) nor the other way round.
+	pkt[at + 1] ^= 0xff;
+	if (proto == kProtoUdp && !pkt[at] && !pkt[at + 1])
+		pkt[at] = 1;
 }
 
 std::array<std::uint8_t, kTcpHeader> tcp_segment(std::span<const std::uint8_t> src,

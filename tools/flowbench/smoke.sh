@@ -87,7 +87,8 @@ if [ -z "$(ss -Htln "sport = :$((PORT + 1))" 2>/dev/null)" ]; then
 fi
 run "usage error" 2 "$FB" connect 127.0.0.1
 
-# stray: a late ACK to the listening port gets a RST, a RST gets nothing
+# stray: a late ACK to the listening port gets a RST, a RST gets nothing, a
+# plain SYN a SYN+ACK
 if [ "$(id -u)" = 0 ]; then
 	for a in $ADDRS; do
 		stray() { # KIND EXPECTED-REPLY
@@ -103,11 +104,12 @@ if [ "$(id -u)" = 0 ]; then
 		stray fin rst
 		stray synack rst
 		stray rst none
+		stray syn syn,ack
 	done
 else
 	echo "# SKIP stray: raw sockets need root (CAP_NET_RAW), this is uid $(id -u)"
 fi
-run "usage error stray" 2 "$FB" stray 127.0.0.1 80 --kind syn
+run "usage error stray" 2 "$FB" stray 127.0.0.1 80 --kind synfin
 
 kill -TERM "$PID"
 st=0

@@ -2,7 +2,9 @@
 // flowbench stray: one TCP segment of no connection (a late ACK, a FIN, a
 // RST, a SYN+ACK) sent from a raw socket, and the answer it gets, if any.
 // A host answers such a segment with a RST (none for a RST); a load
-// balancer must not place it on a server.
+// balancer must not place it on a server. Also a plain SYN or a UDP
+// datagram, with --bad-checksum a wrong checksum: a receiver must drop it
+// (no SYN+ACK), whatever carried it there.
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,6 +15,8 @@
 #include <cstring>
 #include <random>
 #include <span>
+#include <string_view>
+#include <vector>
 
 #include "flowbench.h"
 #include "net.h"
@@ -64,30 +68,43 @@ std::span<const std::uint8_t> tcp_of(int family, std::span<const std::uint8_t> p
 
 int run_stray(const StrayOptions &o)
 {
-	Address dst = resolve(o.addr, o.port, SOCK_STREAM);
+	const bool udp = o.kind == StrayKind::udp;
+	const std::uint8_t proto = udp ? kProtoUdp : kProtoTcp;
+	Address dst = resolve(o.addr, o.port, udp ? SOCK_DGRAM : SOCK_STREAM);
 	Address src = source_for(dst);
-	Fd raw(::socket(dst.family(), SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP));
+	Fd raw(::socket(dst.family(), SOCK_RAW | SOCK_CLOEXEC, proto));
 	if (!raw)
 		throw std::runtime_error("raw socket (needs CAP_NET_RAW): " + errno_text(errno));
 
 	std::mt19937 rng(std::random_device{}());
 	auto sport = static_cast<std::uint16_t>(kPortLo + rng() % kPortSpan);
-	auto seg = tcp_segment(ip_bytes(src.ss), ip_bytes(dst.ss), sport, o.port, rng(), rng(),
-			       stray_flags(o.kind));
+	std::vector<std::uint8_t> pkt;
+	if (udp) {
+		static constexpr std::string_view kPayload = "flowbench stray\n";
+		pkt = udp_datagram(ip_bytes(src.ss), ip_bytes(dst.ss), sport, o.port,
+				   std::span(reinterpret_cast<const std::uint8_t *>(kPayload.data()),
+					     kPayload.size()));
+	} else {
+		auto seg = tcp_segment(ip_bytes(src.ss), ip_bytes(dst.ss), sport, o.port, rng(), rng(),
+				       stray_flags(o.kind));
+		pkt.assign(seg.begin(), seg.end());
+	}
+	if (o.bad_checksum)
+		spoil_checksum(pkt, proto);
 	Address to = dst;  // raw sockets take no port
 	if (to.family() == AF_INET)
 		reinterpret_cast<sockaddr_in &>(to.ss).sin_port = 0;
 	else
 		reinterpret_cast<sockaddr_in6 &>(to.ss).sin6_port = 0;
-	if (::sendto(raw.get(), seg.data(), seg.size(), 0, reinterpret_cast<const sockaddr *>(&to.ss), to.len) !=
-	    static_cast<ssize_t>(seg.size()))
+	if (::sendto(raw.get(), pkt.data(), pkt.size(), 0, reinterpret_cast<const sockaddr *>(&to.ss), to.len) !=
+	    static_cast<ssize_t>(pkt.size()))
 		throw std::runtime_error("send to " + to_string(dst) + ": " + errno_text(errno));
 
 	// Wait for the answer: from dst's port to ours.
 	std::optional<TcpFlags> reply;
 	auto deadline = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
 	std::array<std::uint8_t, 2048> buf{};
-	while (!reply) {
+	while (!udp && !reply) {
 		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
 		pollfd p{raw.get(), POLLIN, 0};
 		if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0)
@@ -105,13 +122,15 @@ int run_stray(const StrayOptions &o)
 			reply = t->flags;
 	}
 	std::string kind(stray_name(o.kind)), answer = reply ? flags_text(*reply) : "none";
+	const char *csum = o.bad_checksum ? "bad" : "good";
 	if (o.json)
-		std::printf("{\"mode\":\"stray\",\"kind\":\"%s\",\"addr\":\"%s\",\"port\":%u,\"sport\":%u,\"reply\":\"%s\"}\n",
-			    kind.c_str(), json_escape(o.addr).c_str(), unsigned{o.port}, unsigned{sport},
-			    answer.c_str());
+		std::printf("{\"mode\":\"stray\",\"kind\":\"%s\",\"checksum\":\"%s\",\"addr\":\"%s\","
+			    "\"port\":%u,\"sport\":%u,\"reply\":\"%s\"}\n",
+			    kind.c_str(), csum, json_escape(o.addr).c_str(), unsigned{o.port},
+			    unsigned{sport}, answer.c_str());
 	else
-		std::printf("%s from port %u to %s: reply %s\n", kind.c_str(), unsigned{sport},
-			    to_string(dst).c_str(), answer.c_str());
+		std::printf("%s (%s checksum) from port %u to %s: reply %s\n", kind.c_str(), csum,
+			    unsigned{sport}, to_string(dst).c_str(), answer.c_str());
 	return 0;
 }
 

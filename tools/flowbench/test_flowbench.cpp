@@ -178,6 +178,10 @@ TEST(Cli, ConnectRrUdp)
 	EXPECT_EQ(s.kind, StrayKind::fin);
 	EXPECT_TRUE(s.json);
 	EXPECT_EQ(std::get<StrayOptions>(parse({"stray", "h", "1"})).kind, StrayKind::ack);
+	EXPECT_FALSE(std::get<StrayOptions>(parse({"stray", "h", "1"})).bad_checksum);
+	s = std::get<StrayOptions>(parse({"stray", "h", "1", "--kind", "udp", "--bad-checksum"}));
+	EXPECT_EQ(s.kind, StrayKind::udp);
+	EXPECT_TRUE(s.bad_checksum);
 }
 
 TEST(Cli, Errors)
@@ -189,7 +193,7 @@ TEST(Cli, Errors)
 			     V{"connect", "h", "1", "--conns", "12x"}, V{"connect", "h", "1", "--requests", "3"},
 			     V{"rr", "h", "1", "--flows", "2"}, V{"udp", "h", "1", "--size", "65500"},
 			     V{"connect", "h", "1", "--size", "2000000"}, V{"rr", "h", "-5"},
-			     V{"stray", "h", "1", "--kind", "syn"}, V{"stray", "h", "1", "--kind"}})
+			     V{"stray", "h", "1", "--kind", "synfin"}, V{"stray", "h", "1", "--kind"}})
 		EXPECT_THROW(parse_command_line(bad), UsageError) << (bad.empty() ? "" : bad[0]);
 }
 
@@ -322,9 +326,12 @@ TEST(Segment, KindsAndTheirFlags)
 	EXPECT_EQ(stray_flags(StrayKind::fin), (TcpFlags{.ack = true, .fin = true}));
 	EXPECT_EQ(stray_flags(StrayKind::rst), (TcpFlags{.rst = true}));
 	EXPECT_EQ(stray_flags(StrayKind::synack), (TcpFlags{.syn = true, .ack = true}));
-	for (auto k : {StrayKind::ack, StrayKind::fin, StrayKind::rst, StrayKind::synack})
+	EXPECT_EQ(stray_flags(StrayKind::syn), (TcpFlags{.syn = true}));
+	EXPECT_EQ(stray_flags(StrayKind::udp), (TcpFlags{}));
+	for (auto k : {StrayKind::ack, StrayKind::fin, StrayKind::rst, StrayKind::synack,
+		       StrayKind::syn, StrayKind::udp})
 		EXPECT_EQ(parse_stray_kind(stray_name(k)), k);
-	EXPECT_FALSE(parse_stray_kind("syn"));
+	EXPECT_FALSE(parse_stray_kind("synfin"));
 	EXPECT_EQ(flags_text({.syn = true, .ack = true}), "syn,ack");
 	EXPECT_EQ(flags_text({.ack = true, .rst = true}), "rst,ack");
 	EXPECT_EQ(flags_text({}), "none");
@@ -359,6 +366,41 @@ TEST(Segment, HeaderFieldsAndChecksum)
 	EXPECT_EQ(r[8] | r[9] | r[10] | r[11], 0);	/* no ACK: ack field 0 */
 	EXPECT_EQ(tcp_checksum(src6, dst6, r), 0);
 	EXPECT_THROW(tcp_checksum(src4, dst6, r), std::invalid_argument);
+}
+
+TEST(Segment, UdpDatagramAndSpoiledChecksums)
+{
+	const std::uint8_t src4[4] = {172, 31, 0, 2}, dst4[4] = {10, 10, 0, 2};
+	const std::uint8_t payload[] = {'h', 'e', 'l', 'l', 'o'};
+	auto d = udp_datagram(src4, dst4, 61000, 7071, payload);
+	ASSERT_EQ(d.size(), kUdpHeader + sizeof(payload));
+	EXPECT_EQ(d[2] << 8 | d[3], 7071);
+	EXPECT_EQ(d[4] << 8 | d[5], static_cast<int>(d.size()));
+	EXPECT_NE(d[6] | d[7], 0) << "0 would mean no checksum";
+	EXPECT_EQ(l4_checksum(src4, dst4, kProtoUdp, d), 0);
+	EXPECT_NE(l4_checksum(src4, dst4, kProtoTcp, d), 0) << "the protocol is in the pseudo-header";
+	auto bad = d;
+	spoil_checksum(bad, kProtoUdp);
+	EXPECT_NE(l4_checksum(src4, dst4, kProtoUdp, bad), 0);
+	EXPECT_NE(bad[6] | bad[7], 0);
+	auto seg = tcp_segment(src4, dst4, 61000, 7070, 1, 0, {.syn = true});
+	std::vector<std::uint8_t> t(seg.begin(), seg.end());
+	spoil_checksum(t, kProtoTcp);
+	EXPECT_NE(tcp_checksum(src4, dst4, t), 0);
+	/* every checksum value spoils into one that does not verify */
+	for (unsigned c = 0; c <= 0xffff; c++) {
+		std::vector<std::uint8_t> u = d;
+		u[6] = static_cast<std::uint8_t>(c >> 8);
+		u[7] = static_cast<std::uint8_t>(c);
+		const bool was_right = l4_checksum(src4, dst4, kProtoUdp, u) == 0;
+		spoil_checksum(u, kProtoUdp);
+		if (was_right) {
+			ASSERT_NE(l4_checksum(src4, dst4, kProtoUdp, u), 0) << c;
+		}
+		ASSERT_NE(u[6] | u[7], 0) << c;
+	}
+	std::vector<std::uint8_t> tiny(7);
+	EXPECT_THROW(spoil_checksum(tiny, kProtoUdp), std::invalid_argument);
 }
 
 TEST(Segment, ParseRoundTripAndShortInput)

@@ -25,13 +25,21 @@ static int shmnic_meta_to_skb(struct sk_buff *skb, const struct shmnic_meta *m)
 		.csum_start = __cpu_to_virtio16(true, m->csum_start),
 		.csum_offset = __cpu_to_virtio16(true, m->csum_offset),
 	};
+	int err;
 
-	/* The copy through memory cannot corrupt data: trust it. */
-	if (!h.flags && h.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+	/* As virtio_net does: DATA_VALID only when the sender knew the
+	 * checksum good (its stack or its NIC checked it); a frame without it
+	 * stays unverified and our stack checks it. The copy through memory
+	 * adds no errors, but it must not hide the ones a frame came with.
+	 */
+	if (h.flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			VIRTIO_NET_HDR_F_DATA_VALID))
+		return -EINVAL;
+	err = virtio_net_hdr_to_skb(skb, &h, true);
+	if (!err && (h.flags & VIRTIO_NET_HDR_F_DATA_VALID) &&
+	    skb->ip_summed == CHECKSUM_NONE)
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
-		return 0;
-	}
-	return virtio_net_hdr_to_skb(skb, &h, true);
+	return err;
 }
 
 /* --- receive ------------------------------------------------------------ */

@@ -45,8 +45,11 @@ static void shmnic_skb_to_meta(const struct sk_buff *skb,
 	struct virtio_net_hdr h;
 
 	memset(m, 0, sizeof(*m));
-	/* Only fails for GSO types we do not advertise. */
-	if (virtio_net_hdr_from_skb(skb, &h, true, false, 0))
+	/* DATA_VALID for a frame our stack (or the NIC it came in on)
+	 * verified; none for one nobody checked. Only fails for GSO types we
+	 * do not advertise.
+	 */
+	if (virtio_net_hdr_from_skb(skb, &h, true, true, 0))
 		return;
 	m->flags = h.flags;
 	m->gso_type = h.gso_type;
