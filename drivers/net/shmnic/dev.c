@@ -124,8 +124,11 @@ int shmnic_set_rx_depth(struct shmnic_dev *sd, u32 slots)
 			napi_disable(&nets[i]->napi);
 	}
 	epoch = sd->epoch + 1 ? sd->epoch + 1 : 1;
+	/* Not between the heartbeat's reads of the two (shmnic_node_up()). */
+	spin_lock_bh(&sd->self_lock);
 	WRITE_ONCE(sd->rx_slots, slots);
 	WRITE_ONCE(sd->epoch, epoch);
+	spin_unlock_bh(&sd->self_lock);
 	for (i = 0; i < ARRAY_SIZE(nets); i++)
 		shmnic_net_rx_setup(nets[i]);
 	shmnic_node_up(sd);

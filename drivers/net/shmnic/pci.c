@@ -151,6 +151,7 @@ static int shmnic_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	sd->pdev = pdev;
 	spin_lock_init(&sd->lock);
 	spin_lock_init(&sd->ev_lock);
+	spin_lock_init(&sd->self_lock);
 	INIT_LIST_HEAD(&sd->genl_node);
 	pci_set_drvdata(pdev, sd);
 

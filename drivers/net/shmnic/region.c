@@ -110,6 +110,7 @@ void shmnic_node_up(struct shmnic_dev *sd)
 	u8 mac[ETH_ALEN];
 	u32 i;
 
+	spin_lock_bh(&sd->self_lock);
 	ether_addr_copy(mac, sd->local->ndev->dev_addr);
 	memcpy(n->mac, mac, ETH_ALEN);
 	WRITE_ONCE(n->mtu, READ_ONCE(sd->local->ndev->mtu));
@@ -124,6 +125,7 @@ void shmnic_node_up(struct shmnic_dev *sd)
 	/* The entry before the state that makes others read it. */
 	smp_wmb();
 	WRITE_ONCE(n->state, SHMNIC_NODE_UP);
+	spin_unlock_bh(&sd->self_lock);
 }
 
 void shmnic_node_leave(struct shmnic_dev *sd)

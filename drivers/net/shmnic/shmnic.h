@@ -206,6 +206,10 @@ struct shmnic_dev {
 	 * sent: they leave in the order the views changed.
 	 */
 	spinlock_t ev_lock;
+	/* Our node entry's writers (heartbeat, ethtool -G): rx_slots and the
+	 * epoch that announces it are published together.
+	 */
+	spinlock_t self_lock;
 	struct shmnic_node_view *nodes;	/* [max_nodes] */
 	struct shmnic_net *local;	/* shml0 */
 	struct shmnic_net *global;	/* shmg0 */
