@@ -27,6 +27,9 @@
 #include "gw.h"
 #include "genl.h"
 
+/* Entries a dump call looks at before it ends with what it has */
+#define SHMNIC_DUMP_BATCH	4096
+
 static LIST_HEAD(shmnic_devs);
 static DEFINE_MUTEX(shmnic_devs_lock);
 static unsigned int shmnic_devs_gen;	/* bumped at every change */
@@ -168,6 +171,7 @@ static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
 	struct net *net = sock_net(skb->sk);
 	struct shmnic_dev *sd;
 	unsigned long devno = 0;
+	u64 scanned = 0;
 	int err = 0;
 
 	mutex_lock(&shmnic_devs_lock);
@@ -190,6 +194,17 @@ static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
 			void *hdr;
 			int ret;
 
+			/* The flow table has up to 64 x 65536 entries, most
+			 * of them empty: end the call after a batch once
+			 * something is in the message, else yield.
+			 */
+			if (++scanned % SHMNIC_DUMP_BATCH == 0) {
+				if (skb->len) {
+					cb->args[1] = i;
+					goto out;
+				}
+				cond_resched();
+			}
 			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 					  cb->nlh->nlmsg_seq,
 					  &shmnic_genl_family, NLM_F_MULTI, cmd);
@@ -407,6 +422,8 @@ static const struct genl_ops shmnic_genl_ops[] = {
 		.dumpit = shmnic_get_flows_dumpit,
 		.policy = shmnic_get_policy,
 		.maxattr = SHMNIC_A_MAX,
+		/* the outside peers' addresses, as conntrack -L */
+		.flags = GENL_ADMIN_PERM,
 	},
 };
 
