@@ -282,6 +282,7 @@ std::optional<Node> parse_node(nlattr **tb)
 	n.state = to_node_state(get<std::uint8_t>(nb[SHMNIC_NODE_A_STATE])
 					.value_or(SHMNIC_NODE_STATE_ABSENT));
 	n.self = nb[SHMNIC_NODE_A_SELF] != nullptr;
+	n.stalled = nb[SHMNIC_NODE_A_STALLED] != nullptr;
 	n.epoch = u32_or(nb[SHMNIC_NODE_A_EPOCH]);
 	if (nb[SHMNIC_NODE_A_MAC] && nla_len(nb[SHMNIC_NODE_A_MAC]) == 6) {
 		std::array<std::uint8_t, 6> mac;

@@ -66,6 +66,7 @@ struct Node {
 	std::uint32_t id = 0;
 	NodeState state = NodeState::absent;
 	bool self = false;
+	bool stalled = false;	// our frames to it are dropped: it stopped draining
 	std::uint32_t epoch = 0;
 	std::optional<std::array<std::uint8_t, 6>> mac;
 	std::optional<std::uint32_t> mtu;

@@ -203,6 +203,7 @@ Record to_record(const Node &n)
 		num("ifindex", n.ifindex),
 		str("state", state_name(n.state)),
 		Field{ "self", n.self, Unit::none },
+		Field{ "stalled", n.stalled, Unit::none },
 		num("epoch", n.epoch),
 	} };
 	if (n.mac)

@@ -174,6 +174,10 @@ TEST(Render, NodeText)
 	EXPECT_NE(t.find("node:           1\n"), std::string::npos) << t;
 	EXPECT_NE(t.find("state:          up\n"), std::string::npos) << t;
 	EXPECT_NE(t.find("self:           no\n"), std::string::npos) << t;
+	EXPECT_NE(t.find("stalled:        no\n"), std::string::npos) << t;
+	Node st = sample_node();
+	st.stalled = true;
+	EXPECT_NE(render_text({ to_record(st) }).find("stalled:        yes\n"), std::string::npos);
 	EXPECT_NE(t.find("mac:            02:53:4d:00:00:01\n"), std::string::npos) << t;
 	EXPECT_NE(t.find("tx:             packets 10, bytes 1.5 KiB, drops 0\n"),
 		  std::string::npos) << t;
@@ -184,7 +188,7 @@ TEST(Render, NodeText)
 TEST(Render, NodeJson)
 {
 	std::string j = render_json(std::vector<Record>{ to_record(sample_node()) });
-	EXPECT_EQ(j, "[{\"node\":1,\"ifindex\":3,\"state\":\"up\",\"self\":false,\"epoch\":7,"
+	EXPECT_EQ(j, "[{\"node\":1,\"ifindex\":3,\"state\":\"up\",\"self\":false,\"stalled\":false,\"epoch\":7,"
 		     "\"mac\":\"02:53:4d:00:00:01\",\"mtu\":1500,\"rx_depth\":256,"
 		     "\"heartbeat\":42,\"tx\":{\"packets\":10,\"bytes\":1536,\"drops\":0},"
 		     "\"rx\":{\"packets\":9,\"bytes\":3145728,\"drops\":2}}]\n");
@@ -195,7 +199,7 @@ TEST(Render, AbsentNodeHasNoDetails)
 	Node n;
 	n.id = 5;
 	std::string j = render_json(to_record(n));
-	EXPECT_EQ(j, "{\"node\":5,\"ifindex\":0,\"state\":\"absent\",\"self\":false,\"epoch\":0}\n");
+	EXPECT_EQ(j, "{\"node\":5,\"ifindex\":0,\"state\":\"absent\",\"self\":false,\"stalled\":false,\"epoch\":0}\n");
 }
 
 TEST(Render, RegionBothWays)

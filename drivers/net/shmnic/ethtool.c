@@ -30,8 +30,10 @@ static const struct shmnic_xstat_desc shmnic_xstat_descs[] = {
 	SHMNIC_XRING("tx_doorbells", PAIRS_TX, DOORBELLS),
 	SHMNIC_XRING("tx_doorbells_saved", PAIRS_TX, SAVED),
 	SHMNIC_XRING("tx_queue_stops", PAIRS_TX, STOPS),
+	SHMNIC_XRING("tx_stalled_drops", PAIRS_TX, STALLED),
 	SHMNIC_XSTAT("tx_no_peer", TX, no_peer),
 	SHMNIC_XSTAT("tx_bcast_busy", TX, bc_busy),
+	SHMNIC_XSTAT("tx_wrong_queue", TX, wrong_queue),
 	SHMNIC_XRING("rx_ring_resets", PAIRS_RX, RESETS),
 	SHMNIC_XSTAT("rx_bad_frames", RX, bad_frames),
 	SHMNIC_XRING("rx_bcast_lost", BCAST_RX, LOST),
@@ -60,8 +62,15 @@ static u64 shmnic_xstat_get(const struct shmnic_net *sn,
 			    const struct shmnic_xstat_desc *d)
 {
 	switch (d->src) {
-	case SHMNIC_XS_TX:
-		return shmnic_xstat_read(&sn->tx_x, d->at);
+	case SHMNIC_XS_TX: {
+		u64 sum = 0;
+		int cpu;
+
+		for_each_possible_cpu(cpu)
+			sum += shmnic_xstat_read(per_cpu_ptr(sn->tx_x, cpu),
+						 d->at);
+		return sum;
+	}
 	case SHMNIC_XS_RX:
 		return shmnic_xstat_read(&sn->rx_x, d->at);
 	case SHMNIC_XS_PAIRS_TX:
@@ -82,6 +91,7 @@ static const char shmnic_rs_names[SHMNIC_RS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_RS_STOPS] = "queue_stops",
 	[SHMNIC_RS_RESETS] = "resets",
 	[SHMNIC_RS_LOST] = "lost",
+	[SHMNIC_RS_STALLED] = "stalled_drops",
 };
 
 static u64 *shmnic_rs_fetch(const struct shmnic_ring_stats *rs, u64 *data)

@@ -145,6 +145,10 @@ int shmnic_put_node(struct sk_buff *skb, struct shmnic_dev *sd, u32 id)
 	    (shmnic_put_ring(skb, SHMNIC_NODE_A_TX, &sn->peers[id].tx_rs) ||
 	     shmnic_put_ring(skb, SHMNIC_NODE_A_RX, &sn->peers[id].rx_rs)))
 		goto err_cancel;
+	if (!self && (READ_ONCE(sd->local->peers[id].stalled) ||
+		      READ_ONCE(sd->global->peers[id].stalled)) &&
+	    nla_put_flag(skb, SHMNIC_NODE_A_STALLED))
+		goto err_cancel;
 	nla_nest_end(skb, nest);
 	return 0;
 

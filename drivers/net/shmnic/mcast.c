@@ -234,7 +234,7 @@ static struct shmnic_mc_ring *shmnic_mc_claim(struct shmnic_net *sn,
 				continue;
 			}
 			shmnic_mc_label_write(&m->tx, sd->id, group);
-			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.mc_claims);
+			shmnic_tx_xinc(sn, mc_claims);
 			return m;
 		}
 	}
@@ -268,7 +268,7 @@ static struct shmnic_mc_ring *shmnic_mc_lock(struct shmnic_net *sn,
 		}
 		if (!shmnic_mc_owner_alive(sd, lab.owner)) {
 			shmnic_mc_label_write(&m->tx, sd->id, group);
-			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.mc_takeovers);
+			shmnic_tx_xinc(sn, mc_takeovers);
 		}
 		*err = 0;
 		return m;
@@ -313,7 +313,7 @@ struct shmnic_mc_ring *shmnic_mc_tx_lock(struct shmnic_net *sn,
 		return NULL;
 	m = shmnic_mc_lock(sn, group, err);
 	if (*err == -ENOBUFS)
-		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.mc_overflow);
+		shmnic_tx_xinc(sn, mc_overflow);
 	if (*err) {
 		if (m)
 			shmnic_rs_add(&m->tx_rs, SHMNIC_RS_DROPS, 1);
@@ -384,7 +384,7 @@ static void shmnic_mc_idle(struct shmnic_net *sn, struct shmnic_mc_ring *m)
 	if (READ_ONCE(m->tx.bc->gen) == lab.gen &&
 	    READ_ONCE(m->tx.bc->widx) == widx) {
 		shmnic_mc_label_write(&m->tx, sd->id, NULL);
-		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.mc_releases);
+		shmnic_tx_xinc(sn, mc_releases);
 	}
 	shmnic_bc_unlock(&m->tx, sd->id);
 	m->idle_stamp = jiffies;
@@ -399,7 +399,7 @@ void shmnic_mc_watchdog(struct shmnic_net *sn)
 		return;
 	for (i = 0; i < sn->mc_rings; i++)
 		shmnic_lock_watch(sn, &sn->mc[i].watch, &sn->mc[i].tx, i);
-	txq = netdev_get_tx_queue(sn->ndev, 0);
+	txq = netdev_get_tx_queue(sn->ndev, SHMNIC_TXQ_GROUP);
 	__netif_tx_lock(txq, smp_processor_id());
 	for (i = 0; i < sn->mc_rings; i++)
 		shmnic_mc_idle(sn, &sn->mc[i]);

@@ -20,20 +20,25 @@ void shmnic_net_node_change(struct shmnic_net *sn)
 		napi_schedule(&sn->napi);
 }
 
-/* Rewrite the sender's line of every ring we are connected to. */
+/* Rewrite the sender's line of every ring we are connected to, and look
+ * for receivers that stopped draining.
+ */
 static void shmnic_tx_refresh_all(struct shmnic_net *sn)
 {
-	struct netdev_queue *txq = netdev_get_tx_queue(sn->ndev, 0);
 	u32 id;
 
-	__netif_tx_lock(txq, smp_processor_id());
 	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
+		struct netdev_queue *txq = shmnic_txq(sn, id);
 		struct shmnic_peer *p = &sn->peers[id];
 
-		if (id != sn->sd->id && p->tx_epoch)
+		if (id == sn->sd->id)
+			continue;
+		__netif_tx_lock(txq, smp_processor_id());
+		if (p->tx_epoch)
 			shmnic_tx_refresh(&p->tx, sn->sd->epoch, p->tx_epoch);
+		shmnic_tx_stall_watch(sn, p, txq);
+		__netif_tx_unlock(txq);
 	}
-	__netif_tx_unlock(txq);
 }
 
 /* Heartbeat-timer work: rewrite our ring words (another node may have
@@ -63,11 +68,10 @@ static int shmnic_open(struct net_device *ndev)
 	}
 	shmnic_bc_reader_init(&sn->bc_rx);
 	shmnic_mc_open(sn);
-	bitmap_zero(sn->stopped_for, SHMNIC_MAX_NODES);
 	napi_enable(&sn->napi);
 	shmnic_node_set_rx(sn->sd, sn->net, true);
 	netif_carrier_on(ndev);
-	netif_start_queue(ndev);
+	netif_tx_start_all_queues(ndev);
 	shmnic_ctrl_send(sn, SHMNIC_CTRL_HELLO, 0);
 	napi_schedule(&sn->napi);
 	return 0;
@@ -78,7 +82,7 @@ static int shmnic_stop(struct net_device *ndev)
 	struct shmnic_net *sn = netdev_priv(ndev);
 
 	shmnic_node_set_rx(sn->sd, sn->net, false);
-	netif_stop_queue(ndev);
+	netif_tx_stop_all_queues(ndev);
 	netif_carrier_off(ndev);
 	napi_disable(&sn->napi);
 	return 0;
@@ -111,9 +115,16 @@ static void shmnic_get_stats64(struct net_device *ndev,
 {
 	struct shmnic_net *sn = netdev_priv(ndev);
 	unsigned int start;
+	int cpu;
 	u32 i;
 
-	shmnic_fetch(&sn->tx_stats, &st->tx_packets, &st->tx_bytes);
+	for_each_possible_cpu(cpu) {
+		u64 packets, bytes;
+
+		shmnic_fetch(per_cpu_ptr(sn->tx_stats, cpu), &packets, &bytes);
+		st->tx_packets += packets;
+		st->tx_bytes += bytes;
+	}
 	shmnic_fetch(&sn->rx_stats, &st->rx_packets, &st->rx_bytes);
 	st->tx_dropped = atomic_long_read(&sn->tx_dropped);
 	st->rx_dropped = atomic_long_read(&sn->rx_dropped);
@@ -132,6 +143,7 @@ static const struct net_device_ops shmnic_netdev_ops = {
 	.ndo_open = shmnic_open,
 	.ndo_stop = shmnic_stop,
 	.ndo_start_xmit = shmnic_start_xmit,
+	.ndo_select_queue = shmnic_select_queue,
 	.ndo_change_mtu = shmnic_change_mtu,
 	.ndo_get_stats64 = shmnic_get_stats64,
 	.ndo_set_rx_mode = shmnic_set_rx_mode,
@@ -139,14 +151,25 @@ static const struct net_device_ops shmnic_netdev_ops = {
 	.ndo_validate_addr = eth_validate_addr,
 };
 
-static void shmnic_stats_init(struct shmnic_net *sn)
+static int shmnic_stats_init(struct shmnic_net *sn)
 {
-	u64_stats_init(&sn->tx_stats.syncp);
 	u64_stats_init(&sn->rx_stats.syncp);
-	u64_stats_init(&sn->tx_x.syncp);
 	u64_stats_init(&sn->rx_x.syncp);
 	u64_stats_init(&sn->bc_tx_rs.syncp);
 	u64_stats_init(&sn->bc_rx_rs.syncp);
+	sn->tx_stats = netdev_alloc_pcpu_stats(struct shmnic_pcpu_stats);
+	sn->tx_x = netdev_alloc_pcpu_stats(struct shmnic_xstats);
+	if (sn->tx_stats && sn->tx_x)
+		return 0;
+	free_percpu(sn->tx_stats);
+	free_percpu(sn->tx_x);
+	return -ENOMEM;
+}
+
+static void shmnic_stats_free(struct shmnic_net *sn)
+{
+	free_percpu(sn->tx_stats);
+	free_percpu(sn->tx_x);
 }
 
 struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
@@ -157,22 +180,25 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 	u8 mac[ETH_ALEN];
 	u32 id;
 
-	ndev = alloc_netdev(sizeof(*sn),
-			    net == SHMNIC_NET_LOCAL ? "shml%d" : "shmg%d",
-			    NET_NAME_ENUM, ether_setup);
+	/* One TX queue per destination node and one for broadcast and
+	 * multicast: a full ring stops the traffic to its node only.
+	 */
+	ndev = alloc_netdev_mqs(sizeof(*sn),
+				net == SHMNIC_NET_LOCAL ? "shml%d" : "shmg%d",
+				NET_NAME_ENUM, ether_setup,
+				SHMNIC_TXQ_NODE0 + l->g.max_nodes, 1);
 	if (!ndev)
 		return ERR_PTR(-ENOMEM);
 	sn = netdev_priv(ndev);
 	sn->ndev = ndev;
 	sn->sd = sd;
 	sn->net = net;
-	shmnic_stats_init(sn);
+	if (shmnic_stats_init(sn))
+		goto err_netdev;
 
 	sn->peers = kcalloc(l->g.max_nodes, sizeof(*sn->peers), GFP_KERNEL);
-	if (!sn->peers) {
-		free_netdev(ndev);
-		return ERR_PTR(-ENOMEM);
-	}
+	if (!sn->peers)
+		goto err_stats;
 	for (id = 0; id < l->g.max_nodes; id++) {
 		struct shmnic_peer *p = &sn->peers[id];
 
@@ -192,11 +218,8 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 	shmnic_ring_init_bcast(&sn->bc_rx,
 			       shmnic_bcast_ring_at(sd->shm, l, net), l);
 	sn->bc_tx = sn->bc_rx;
-	if (shmnic_mc_init(sn)) {
-		kfree(sn->peers);
-		free_netdev(ndev);
-		return ERR_PTR(-ENOMEM);
-	}
+	if (shmnic_mc_init(sn))
+		goto err_peers;
 
 	SET_NETDEV_DEV(ndev, &sd->pdev->dev);
 	ndev->netdev_ops = &shmnic_netdev_ops;
@@ -220,6 +243,14 @@ struct shmnic_net *shmnic_net_create(struct shmnic_dev *sd, u32 net)
 	netif_napi_add(ndev, &sn->napi, shmnic_poll);
 	netif_carrier_off(ndev);
 	return sn;
+
+err_peers:
+	kfree(sn->peers);
+err_stats:
+	shmnic_stats_free(sn);
+err_netdev:
+	free_netdev(ndev);
+	return ERR_PTR(-ENOMEM);
 }
 
 int shmnic_net_register(struct shmnic_net *sn)
@@ -246,5 +277,6 @@ void shmnic_net_destroy(struct shmnic_net *sn)
 	netif_napi_del(&sn->napi);
 	shmnic_mc_free(sn);
 	kfree(sn->peers);
+	shmnic_stats_free(sn);
 	free_netdev(ndev);
 }

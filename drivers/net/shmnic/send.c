@@ -3,8 +3,11 @@
  * Transmit, for both adapters (shml0 and shmg0): a unicast frame goes over
  * the pair ring to the node its destination MAC names, multicast over its
  * group's ring (mcast.c), broadcast and the rest over the broadcast ring;
- * control frames travel the same rings. A full ring stops the queue until
- * the receiver rings the "space" doorbell.
+ * control frames travel the same rings. Each destination node has a TX
+ * queue of its own, broadcast and multicast share queue 0: a full ring
+ * stops its node's queue only, until the receiver rings the "space"
+ * doorbell; a receiver that keeps it full while up is "stalled" and its
+ * frames are dropped until it drains.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -61,9 +64,26 @@ static void shmnic_skb_to_meta(const struct sk_buff *skb,
 
 /* --- transmit ----------------------------------------------------------- */
 
-static void shmnic_tx_assert_locked(struct shmnic_net *sn)
+/* Queue 0 for broadcast, multicast and frames for no node of ours; node
+ * N's queue for its unicast frames.
+ */
+u16 shmnic_select_queue(struct net_device *ndev, struct sk_buff *skb,
+			struct net_device *sb_dev)
 {
-	lockdep_assert_held(&netdev_get_tx_queue(sn->ndev, 0)->_xmit_lock);
+	struct shmnic_net *sn = netdev_priv(ndev);
+	int id;
+
+	if (skb_headlen(skb) < ETH_HLEN || is_multicast_ether_addr(skb->data))
+		return SHMNIC_TXQ_GROUP;
+	id = shmnic_mac_to_node(sn, skb->data);
+	return id < 0 ? SHMNIC_TXQ_GROUP : SHMNIC_TXQ_NODE0 + id;
+}
+
+/* Peer @p's TX state is guarded by its queue's lock. */
+static void shmnic_tx_assert_locked(struct shmnic_net *sn,
+				    const struct shmnic_peer *p)
+{
+	lockdep_assert_held(&shmnic_txq(sn, p->id)->_xmit_lock);
 }
 
 /* Connect our TX side to peer @p if needed, at the ring depth the peer
@@ -76,7 +96,7 @@ static bool shmnic_tx_ready(struct shmnic_net *sn, struct shmnic_peer *p)
 	u32 rx_epoch = READ_ONCE(p->tx.rx->rx_epoch);
 	u32 slots;
 
-	shmnic_tx_assert_locked(sn);
+	shmnic_tx_assert_locked(sn, p);
 	if (rx_epoch != epoch)		/* its ring is not set up for us */
 		return false;
 	if (p->tx_epoch == epoch)
@@ -89,6 +109,7 @@ static bool shmnic_tx_ready(struct shmnic_net *sn, struct shmnic_peer *p)
 	p->tx.slots = slots;
 	shmnic_tx_connect(&p->tx, READ_ONCE(sd->epoch), epoch, p->tx.idx);
 	p->tx_epoch = epoch;
+	WRITE_ONCE(p->stalled, false);
 	return true;
 }
 
@@ -97,7 +118,7 @@ static bool shmnic_tx_blocked(struct shmnic_net *sn, struct shmnic_peer *p)
 {
 	int room;
 
-	shmnic_tx_assert_locked(sn);
+	shmnic_tx_assert_locked(sn, p);
 	if (!shmnic_node_reachable(sn->sd, p->id, sn->net) ||
 	    p->tx_epoch != READ_ONCE(p->tx.rx->rx_epoch))
 		return false;
@@ -105,37 +126,68 @@ static bool shmnic_tx_blocked(struct shmnic_net *sn, struct shmnic_peer *p)
 	return room >= 0 && room < shmnic_stop_slots(sn);
 }
 
-static void shmnic_tx_stop(struct shmnic_net *sn, struct shmnic_peer *p)
+static void shmnic_tx_stop(struct shmnic_net *sn, struct shmnic_peer *p,
+			   struct netdev_queue *txq)
 {
-	set_bit(p->id, sn->stopped_for);
-	netif_stop_queue(sn->ndev);
+	netif_tx_stop_queue(txq);
 	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_STOPS, 1);
+	p->stall_cons = READ_ONCE(p->tx.rx->cons);
+	p->stall_stamp = jiffies;
 	shmnic_tx_want_space(&p->tx);
 	/* Pairs with the barrier after the receiver publishes cons. */
 	smp_mb();
-	if (!shmnic_tx_blocked(sn, p)) {
-		clear_bit(p->id, sn->stopped_for);
-		if (bitmap_empty(sn->stopped_for, SHMNIC_MAX_NODES))
-			netif_wake_queue(sn->ndev);
+	if (!shmnic_tx_blocked(sn, p))
+		netif_tx_wake_queue(txq);
+}
+
+/* Wake the queues whose rings have room again (NAPI, after a space
+ * doorbell or a node event).
+ */
+void shmnic_tx_maybe_wake(struct shmnic_net *sn)
+{
+	u32 id;
+
+	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
+		struct netdev_queue *txq = shmnic_txq(sn, id);
+
+		if (id == sn->sd->id || !netif_tx_queue_stopped(txq))
+			continue;
+		__netif_tx_lock(txq, smp_processor_id());
+		if (!shmnic_tx_blocked(sn, &sn->peers[id]) &&
+		    netif_running(sn->ndev))
+			netif_tx_wake_queue(txq);
+		__netif_tx_unlock(txq);
 	}
 }
 
-/* Wake the queue if no ring keeps it stopped any more. */
-void shmnic_tx_maybe_wake(struct shmnic_net *sn)
+/* Heartbeat timer, under @txq's lock: a peer that is up but has kept its
+ * ring full, consuming nothing, for SHMNIC_STALL_TIMEOUT is stalled: its
+ * queue is woken and its frames dropped (counted) until it drains, so that
+ * the senders to it are not held for good.
+ */
+void shmnic_tx_stall_watch(struct shmnic_net *sn, struct shmnic_peer *p,
+			   struct netdev_queue *txq)
 {
-	struct netdev_queue *txq = netdev_get_tx_queue(sn->ndev, 0);
-	u32 id;
+	u32 cons = READ_ONCE(p->tx.rx->cons);
 
-	if (!netif_tx_queue_stopped(txq))
+	shmnic_tx_assert_locked(sn, p);
+	if (p->stalled && !shmnic_tx_blocked(sn, p)) {
+		WRITE_ONCE(p->stalled, false);
+		netdev_info(sn->ndev, "node %u drains again\n", p->id);
+	}
+	if (!netif_tx_queue_stopped(txq) || cons != p->stall_cons) {
+		p->stall_cons = cons;
+		p->stall_stamp = jiffies;
 		return;
-	__netif_tx_lock(txq, smp_processor_id());
-	for_each_set_bit(id, sn->stopped_for, SHMNIC_MAX_NODES)
-		if (!shmnic_tx_blocked(sn, &sn->peers[id]))
-			clear_bit(id, sn->stopped_for);
-	if (bitmap_empty(sn->stopped_for, SHMNIC_MAX_NODES) &&
-	    netif_running(sn->ndev))
+	}
+	if (p->stalled || !shmnic_tx_blocked(sn, p) ||
+	    !time_after(jiffies, p->stall_stamp + SHMNIC_STALL_TIMEOUT))
+		return;
+	WRITE_ONCE(p->stalled, true);
+	netdev_warn(sn->ndev, "node %u stalled: it consumed nothing for %u ms; dropping its frames until it drains\n",
+		    p->id, jiffies_to_msecs(SHMNIC_STALL_TIMEOUT));
+	if (netif_running(sn->ndev))
 		netif_tx_wake_queue(txq);
-	__netif_tx_unlock(txq);
 }
 
 /* Copy a large frame into the slots from r->idx on, with the ring's
@@ -184,7 +236,7 @@ static void shmnic_skb_to_ring(struct sk_buff *skb, struct shmnic_ring *r)
 }
 
 static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
-			    struct sk_buff *skb)
+			    struct sk_buff *skb, struct netdev_queue *txq)
 {
 	struct shmnic_ring *r = &p->tx;
 	u32 n = shmnic_frame_slots(skb->len, r->buf_size);
@@ -198,6 +250,14 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 	if (room < 0) {
 		p->tx_epoch = 0;	/* impossible indices: reconnect */
 		return room;
+	}
+	if (p->stalled) {
+		if (room < shmnic_stop_slots(sn)) {
+			shmnic_rs_add(&p->tx_rs, SHMNIC_RS_STALLED, 1);
+			return -ENOBUFS;
+		}
+		WRITE_ONCE(p->stalled, false);
+		netdev_info(sn->ndev, "node %u drains again\n", p->id);
 	}
 	if (room < n)
 		return -ENOSPC;
@@ -221,7 +281,7 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 	shmnic_rs_add(&p->tx_rs, SHMNIC_RS_BYTES, skb->len);
 
 	if (room - n < shmnic_stop_slots(sn))
-		shmnic_tx_stop(sn, p);
+		shmnic_tx_stop(sn, p, txq);
 	return 0;
 }
 
@@ -309,8 +369,8 @@ int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply)
 int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
 			  u32 len)
 {
-	struct netdev_queue *txq = netdev_get_tx_queue(sn->ndev, 0);
 	struct shmnic_meta meta = {};
+	struct netdev_queue *txq;
 	struct shmnic_peer *p;
 	int err;
 
@@ -318,6 +378,7 @@ int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
 	    len > SHMNIC_PEER_CTRL_MAX)
 		return -EINVAL;
 	p = &sn->peers[id];
+	txq = shmnic_txq(sn, id);
 	local_bh_disable();
 	__netif_tx_lock(txq, smp_processor_id());
 	if (!shmnic_node_reachable(sn->sd, id, sn->net) ||
@@ -341,7 +402,7 @@ static int shmnic_bc_xmit(struct shmnic_net *sn, struct sk_buff *skb)
 	int err = shmnic_bc_send(sn, skb, NULL, 0, 0);
 
 	if (err == -EBUSY)
-		shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.bc_busy);
+		shmnic_tx_xinc(sn, bc_busy);
 	shmnic_rs_add(&sn->bc_tx_rs, err ? SHMNIC_RS_DROPS : SHMNIC_RS_PACKETS,
 		      1);
 	if (!err)
@@ -352,30 +413,36 @@ static int shmnic_bc_xmit(struct shmnic_net *sn, struct sk_buff *skb)
 netdev_tx_t shmnic_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 {
 	struct shmnic_net *sn = netdev_priv(ndev);
+	u16 q = skb_get_queue_mapping(skb);
 	unsigned int len = skb->len;
-	int err, id;
+	int err, id = -1;
 
-	if (unlikely(len < ETH_HLEN || len > SHMNIC_MAX_FRAME)) {
+	if (unlikely(len < ETH_HLEN || len > SHMNIC_MAX_FRAME))
 		err = -EINVAL;
-	} else if (is_multicast_ether_addr(skb->data)) {
+	else if (shmnic_select_queue(ndev, skb, NULL) != q)
+		err = -EXDEV;	/* queued by hand (pktgen, skbedit) elsewhere */
+	else if (q == SHMNIC_TXQ_GROUP && !is_multicast_ether_addr(skb->data))
+		err = -EHOSTUNREACH;
+	else if (q == SHMNIC_TXQ_GROUP)
 		err = shmnic_mc_xmit(sn, skb);
-		if (err == -ENOBUFS)
-			err = shmnic_bc_xmit(sn, skb);
-	} else {
-		id = shmnic_mac_to_node(sn, skb->data);
-		err = id < 0 ? -EHOSTUNREACH :
-			       shmnic_xmit_peer(sn, &sn->peers[id], skb);
-		if (err == -EHOSTUNREACH)
-			shmnic_xstat_inc(&sn->tx_x, &sn->tx_x.no_peer);
-		if (err && id >= 0)
-			shmnic_rs_add(&sn->peers[id].tx_rs, SHMNIC_RS_DROPS, 1);
-	}
+	else
+		err = shmnic_xmit_peer(sn, &sn->peers[id = q - SHMNIC_TXQ_NODE0],
+				       skb, netdev_get_tx_queue(ndev, q));
+
+	if (err == -ENOBUFS && id < 0)
+		err = shmnic_bc_xmit(sn, skb);
+	if (err == -EHOSTUNREACH)
+		shmnic_tx_xinc(sn, no_peer);
+	if (err == -EXDEV)
+		shmnic_tx_xinc(sn, wrong_queue);
+	if (err && id >= 0)
+		shmnic_rs_add(&sn->peers[id].tx_rs, SHMNIC_RS_DROPS, 1);
 
 	if (err) {
 		atomic_long_inc(&sn->tx_dropped);
 		dev_kfree_skb_any(skb);
 	} else {
-		shmnic_stats_add(&sn->tx_stats, len);
+		shmnic_stats_add(this_cpu_ptr(sn->tx_stats), len);
 		dev_consume_skb_any(skb);
 	}
 	return NETDEV_TX_OK;

@@ -35,6 +35,13 @@
 #define SHMNIC_DOWN_TIMEOUT	(HZ)
 /* A broadcast lock held this long without progress is broken. */
 #define SHMNIC_LOCK_TIMEOUT	(HZ)
+/* A receiver that keeps its ring full this long while up is "stalled": its
+ * frames are dropped (not queued) until it drains again.
+ */
+#define SHMNIC_STALL_TIMEOUT	(2 * HZ)
+/* TX queue 0 carries broadcast and multicast; node N's frames queue N + 1. */
+#define SHMNIC_TXQ_GROUP	0
+#define SHMNIC_TXQ_NODE0	1
 /* A multicast ring its owner has not written for this long is given up. */
 #define SHMNIC_MC_IDLE		(10 * HZ)
 /* Groups a node filters exactly; with more it takes every multicast frame. */
@@ -73,6 +80,7 @@ enum shmnic_rs {
 	SHMNIC_RS_STOPS,		/* TX queue stopped for this ring */
 	SHMNIC_RS_RESETS,		/* found corrupt and reset */
 	SHMNIC_RS_LOST,			/* broadcast slots missed */
+	SHMNIC_RS_STALLED,		/* frames dropped: receiver stalled */
 	SHMNIC_RS_MAX
 };
 
@@ -89,6 +97,10 @@ struct shmnic_peer {
 	struct shmnic_ring rx;	/* from it to us; NAPI only */
 	struct shmnic_ring_stats tx_rs;	/* under the TX queue lock */
 	struct shmnic_ring_stats rx_rs;	/* NAPI */
+	/* Under the TX queue lock: a receiver that stopped draining. */
+	bool stalled;		/* read locklessly by netlink */
+	u32 stall_cons;		/* its consumer index when last seen moving */
+	unsigned long stall_stamp;	/* ... and when */
 };
 
 struct shmnic_pcpu_stats {
@@ -103,6 +115,7 @@ struct shmnic_pcpu_stats {
 struct shmnic_xstats {
 	u64_stats_t no_peer;		/* frames for a node that is not up */
 	u64_stats_t bc_busy;		/* broadcast lock not obtained */
+	u64_stats_t wrong_queue;	/* frames on another node's TX queue */
 	u64_stats_t bad_frames;		/* invalid frames dropped */
 	u64_stats_t mc_claims;		/* multicast rings given a group */
 	u64_stats_t mc_takeovers;	/* ... taken from a dead owner */
@@ -156,13 +169,13 @@ struct shmnic_net {
 	struct shmnic_ring bc_tx;
 	struct shmnic_ring_stats bc_tx_rs;	/* under the TX queue lock */
 	struct shmnic_ring_stats bc_rx_rs;	/* NAPI */
-	DECLARE_BITMAP(stopped_for, SHMNIC_MAX_NODES);
 	u32 rx_next;			/* first ring polled, for fairness */
 	bool rx_refresh;		/* NAPI: rewrite our receive lines */
 
-	struct shmnic_pcpu_stats tx_stats;	/* under the TX queue lock */
+	/* per CPU: each TX queue (one per destination) has its own lock */
+	struct shmnic_pcpu_stats __percpu *tx_stats;
 	struct shmnic_pcpu_stats rx_stats;	/* NAPI */
-	struct shmnic_xstats tx_x;		/* under the TX queue lock */
+	struct shmnic_xstats __percpu *tx_x;
 	struct shmnic_xstats rx_x;		/* NAPI */
 	atomic_long_t tx_dropped;
 	atomic_long_t rx_dropped;
@@ -269,7 +282,19 @@ void shmnic_net_watchdog(struct shmnic_net *sn);
 
 /* send.c */
 netdev_tx_t shmnic_start_xmit(struct sk_buff *skb, struct net_device *ndev);
+u16 shmnic_select_queue(struct net_device *ndev, struct sk_buff *skb,
+			struct net_device *sb_dev);
 void shmnic_tx_maybe_wake(struct shmnic_net *sn);
+void shmnic_tx_stall_watch(struct shmnic_net *sn, struct shmnic_peer *p,
+			   struct netdev_queue *txq);
+
+/* The TX queue of the frames for node @id. */
+static inline struct netdev_queue *shmnic_txq(const struct shmnic_net *sn,
+					      u32 id)
+{
+	return netdev_get_tx_queue(sn->ndev, SHMNIC_TXQ_NODE0 + id);
+}
+
 int shmnic_ctrl_send(struct shmnic_net *sn, u16 type, u32 reply);
 int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
 			  u32 len);

@@ -24,6 +24,19 @@ static inline void shmnic_xstat_inc(struct shmnic_xstats *x,
 	u64_stats_update_end(&x->syncp);
 }
 
+/* Count one of the TX side's extra counters (struct shmnic_xstats, at
+ * offset @off) on this CPU: any TX queue, BHs off.
+ */
+static inline void shmnic_tx_xinc_at(struct shmnic_net *sn, size_t off)
+{
+	struct shmnic_xstats *x = this_cpu_ptr(sn->tx_x);
+
+	shmnic_xstat_inc(x, (void *)x + off);
+}
+
+#define shmnic_tx_xinc(sn, field) \
+	shmnic_tx_xinc_at(sn, offsetof(struct shmnic_xstats, field))
+
 static inline void shmnic_rs_add(struct shmnic_ring_stats *rs,
 				 enum shmnic_rs c, u64 v)
 {
