@@ -87,6 +87,9 @@ struct shmnic_region {
 #define SHMNIC_NODE_UP		1u
 #define SHMNIC_NODE_LEAVING	2u
 
+/* shmnic_node.flags: bit n set while the node receives on network n */
+#define SHMNIC_NODE_F_RX(net)	(1u << (net))
+
 /* Node table entry, one cache line, written only by its node. */
 struct shmnic_node {
 	u32 state;		/* SHMNIC_NODE_* */

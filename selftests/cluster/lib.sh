@@ -158,6 +158,12 @@ require_shml0() {
 		ktap_skip_all "shmnic not loaded (qemu/cluster --no-load?)"
 }
 
+# checker_kernel: true on the debug lane's kernel (KASAN, lockdep,
+# kmemleak). It runs several times slower than Debian's, and its throughput
+# varies by a factor of two within one run: no throughput figure taken on it
+# is a measure.
+checker_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
+
 require_nodes() {
 	[ "$NODES" -ge "$1" ] || ktap_skip_all "needs at least $1 nodes, have $NODES"
 }

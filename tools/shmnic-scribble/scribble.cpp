@@ -11,6 +11,8 @@
  * is found with shmnic_region_check() on the header; when the header is not
  * valid only random bytes are written. See shmnic-scribble.1.
  */
+#include "ghost.h"
+
 #include <shmnic/flow.h>
 #include <shmnic/layout.h>
 
@@ -42,6 +44,18 @@ constexpr const char *kProg = "shmnic-scribble";
 volatile std::sig_atomic_t g_stop;
 
 void on_signal(int) { g_stop = 1; }
+
+// SIGTERM, SIGINT and SIGHUP end the run (the summary is still printed).
+void catch_signals()
+{
+	struct sigaction sa{};
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGINT, &sa, nullptr);
+	sigaction(SIGHUP, &sa, nullptr);
+}
 
 // --- resources ---------------------------------------------------------------
 
@@ -123,6 +137,8 @@ struct Options {
 	u32 nodes = 0;			// 0: from the node table
 	bool quiet = false;
 	std::vector<int> kinds;		// --kinds: only these (Kind values)
+	bool ghost = false;		// --ghost ID: be a ghost node instead
+	GhostOptions g;
 };
 
 void usage(FILE *f)
@@ -131,10 +147,13 @@ void usage(FILE *f)
 		"usage: %s --region FILE [--duration S] [--rate N] [--seed N]\n"
 		"       [--mode random|targeted|both] [--spare-header] [--nodes N]\n"
 		"       [--kinds KIND,...] [--quiet]\n"
+		"       %s --region FILE --ghost ID [--ghost-drain never|N]\n"
+		"       [--ghost-hold-lock] [--duration S]\n"
 		"Write random bytes and targeted bad values into a shmnic region\n"
 		"(see shmnic-scribble(1)). Defaults: --duration 10 (0: until SIGTERM),\n"
-		"--rate 20000 writes/s (0: unlimited), --mode both, random seed.\n",
-		kProg);
+		"--rate 20000 writes/s (0: unlimited), --mode both, random seed.\n"
+		"--ghost: join as node ID and never drain (or drain N frames/s).\n",
+		kProg, kProg);
 }
 
 bool parse_u64(std::string_view s, u64 &v)
@@ -233,6 +252,21 @@ int parse_args(int argc, char **argv, Options &o)
 				o.kinds.push_back(found);
 				v = c == v.npos ? std::string_view() : v.substr(c + 1);
 			}
+		} else if (a == "--ghost") {
+			if (!value(v) || !parse_u64(v, n) || n >= SHMNIC_MAX_NODES) {
+				std::fprintf(stderr, "%s: --ghost must be 0..%u\n",
+					     kProg, SHMNIC_MAX_NODES - 1);
+				return 2;
+			}
+			o.ghost = true;
+			o.g.id = static_cast<u32>(n);
+		} else if (a == "--ghost-drain") {
+			if (!value(v) || !ghost_parse_drain(std::string(v), o.g.drain)) {
+				std::fprintf(stderr, "%s: bad --ghost-drain\n", kProg);
+				return 2;
+			}
+		} else if (a == "--ghost-hold-lock") {
+			o.g.hold_lock = true;
 		} else if (a == "--mode") {
 			if (!value(v))
 				return 2;
@@ -253,6 +287,11 @@ int parse_args(int argc, char **argv, Options &o)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (!o.ghost && (o.g.drain || o.g.hold_lock)) {
+		std::fprintf(stderr, "%s: --ghost-drain and --ghost-hold-lock need --ghost\n",
+			     kProg);
+		return 2;
 	}
 	if (o.region.empty()) {
 		std::fprintf(stderr, "%s: --region FILE is required\n", kProg);
@@ -1118,6 +1157,17 @@ int run(const Options &o)
 	Scribbler s(map.data(), size, o, seed);
 	Mode mode = o.mode;
 
+	if (o.ghost) {
+		if (!s.find_layout()) {
+			std::fprintf(stderr, "%s: %s: no valid layout to join\n",
+				     kProg, o.region.c_str());
+			return 1;
+		}
+		catch_signals();
+		GhostOptions g = o.g;
+		g.duration = o.duration;
+		return ghost_run(map.data(), s.layout(), g, g_stop, stdout);
+	}
 	if (s.find_layout()) {
 		const shmnic_layout &l = s.layout();
 		if (!o.quiet)
@@ -1145,12 +1195,7 @@ int run(const Options &o)
 		std::fflush(stdout);
 	}
 
-	struct sigaction sa{};
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, nullptr);
-	sigaction(SIGINT, &sa, nullptr);
-	sigaction(SIGHUP, &sa, nullptr);
+	catch_signals();
 
 	double t0 = now_s(), t = t0;
 	u64 done = 0;

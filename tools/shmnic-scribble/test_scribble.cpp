@@ -7,17 +7,25 @@
  * --spare-header the header page stays intact; with a damaged header and
  * --mode targeted it falls back to random bytes; --kinds restricts the
  * writes (node_table, flow_table: only the node table, only the flow
- * table changes); bad usage exits 2.
+ * table changes); bad usage exits 2. The ghost node (--ghost 3): it comes
+ * up with a new epoch and a moving heartbeat and sets up its receive rings;
+ * with --ghost-drain 10 it consumes some but not all of 60 frames node 0
+ * sends it in a second, with --ghost-drain never none; with
+ * --ghost-hold-lock it holds the broadcast lock and moves the write index;
+ * when it is stopped its entry is absent and the lock free.
  *
  * usage: test_shmnic_scribble PATH-TO-shmnic-scribble
  */
 #include <shmnic/flow.h>
 #include <shmnic/layout.h>
+#include <shmnic/ring.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -97,12 +105,11 @@ void format(TempRegion &r, const shmnic_layout &l)
 	}
 }
 
-// Exit status of the scribbler run with @args, or -1.
-int scribble(const std::string &prog, std::vector<std::string> args)
+// Start the scribbler with @args; its pid, or -1.
+pid_t start(const std::string &prog, std::vector<std::string> args)
 {
 	std::vector<char *> argv;
 	pid_t pid;
-	int st;
 
 	args.insert(args.begin(), prog);
 	for (auto &a : args)
@@ -111,9 +118,73 @@ int scribble(const std::string &prog, std::vector<std::string> args)
 	if (posix_spawn(&pid, prog.c_str(), nullptr, nullptr, argv.data(),
 			environ))
 		return -1;
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+	return pid;
+}
+
+// Exit status of scribbler @pid, or -1.
+int reap(pid_t pid)
+{
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
+}
+
+// Exit status of the scribbler run with @args, or -1.
+int scribble(const std::string &prog, std::vector<std::string> args)
+{
+	return reap(start(prog, std::move(args)));
+}
+
+// Wait up to 2 s for @cond.
+template <typename F> bool wait_for(F cond)
+{
+	for (int i = 0; i < 200; i++) {
+		if (cond())
+			return true;
+		::usleep(10000);
+	}
+	return cond();
+}
+
+// Run a ghost as node 3 with @extra options for 1 s while node 0 sends it
+// 60 one-slot frames; returns how many it consumed, or -1.
+int ghost_consumed(const std::string &prog, TempRegion &r,
+		   const shmnic_layout &l, std::vector<std::string> extra)
+{
+	format(r, l);
+	shmnic_node *n = shmnic_node_at(r.base(), &l, 3);
+	std::vector<std::string> args = { "--region", r.path(), "--ghost", "3",
+					  "--duration", "1" };
+	args.insert(args.end(), extra.begin(), extra.end());
+	pid_t pid = start(prog, args);
+	CHECK(pid > 0, "spawn failed");
+	CHECK(wait_for([&] { return __atomic_load_n(&n->state, __ATOMIC_ACQUIRE) ==
+				    SHMNIC_NODE_UP; }), "ghost not up");
+	u32 epoch = __atomic_load_n(&n->epoch, __ATOMIC_ACQUIRE);
+	u64 hb = __atomic_load_n(&n->heartbeat, __ATOMIC_ACQUIRE);
+	CHECK(epoch == 1, "ghost epoch %u", epoch);
+	CHECK(n->rx_slots == l.g.ring_slots && (n->flags & SHMNIC_NODE_F_RX(0)),
+	      "entry: rx_slots %u flags %#x", n->rx_slots, n->flags);
+
+	shmnic_ring tx;
+	shmnic_ring_init_pair(&tx, shmnic_pair_ring_at(r.base(), &l, 0, 0, 3), &l);
+	CHECK(wait_for([&] { return __atomic_load_n(&tx.rx->rx_epoch, __ATOMIC_ACQUIRE) ==
+				    epoch; }), "ring 0->3 not set up");
+	shmnic_tx_connect(&tx, 1, epoch, 0);
+	const char frame[64] = "a frame for the ghost";
+	int sent = 0;
+	for (; sent < 60; sent++)
+		if (shmnic_tx_put(&tx, frame, sizeof(frame), 0, nullptr))
+			break;
+	CHECK(sent == 60, "only %d frames fit", sent);
+	CHECK(wait_for([&] { return __atomic_load_n(&n->heartbeat, __ATOMIC_ACQUIRE) !=
+				    hb; }), "heartbeat stuck");
+	int rc = reap(pid);
+	CHECK(rc == 0, "ghost exit status %d", rc);
+	CHECK(n->state == SHMNIC_NODE_ABSENT, "ghost entry left state %u", n->state);
+	return static_cast<int>(__atomic_load_n(&tx.rx->cons, __ATOMIC_ACQUIRE) - tx.idx + 60);
 }
 
 u64 changed(const std::vector<u8> &before, const u8 *now, u64 from, u64 to)
@@ -237,12 +308,54 @@ int main(int argc, char **argv)
 	CHECK(flows > 0 && all == flows, "writes outside the flow table");
 	CHECK(readable > 0, "no consistent fake entries");
 
-	/* 6. usage errors */
+	/* 6. the ghost node */
+	int slow = ghost_consumed(prog, r, l, { "--ghost-drain", "10" });
+	int never = ghost_consumed(prog, r, l, {});
+	std::printf("ghost: drained %d of 60 frames at 10/s, %d with never\n", slow, never);
+	CHECK(slow >= 1 && slow <= 30, "--ghost-drain 10 consumed %d", slow);
+	CHECK(never == 0, "a ghost that never drains consumed %d", never);
+
+	format(r, l);
+	auto *bc = static_cast<shmnic_bcast_hdr *>(shmnic_bcast_ring_at(r.base(), &l, 0));
+	pid_t pid = start(prog, { "--region", r.path(), "--ghost", "3",
+				  "--ghost-hold-lock", "--duration", "0.5" });
+	CHECK(wait_for([&] { return __atomic_load_n(&bc->lock, __ATOMIC_ACQUIRE) == 4 &&
+				    __atomic_load_n(&bc->widx, __ATOMIC_ACQUIRE) > 1; }),
+	      "lock %u widx %u", bc->lock, bc->widx);
+	rc = reap(pid);
+	CHECK(rc == 0 && bc->lock == 0, "exit %d, lock %u after the ghost", rc, bc->lock);
+	format(r, l);
+	{
+		// node 2 is up and alive: its heartbeat moves
+		std::atomic<bool> done{ false };
+		std::thread beat([&] {
+			shmnic_node *n2 = shmnic_node_at(r.base(), &l, 2);
+			while (!done) {
+				__atomic_fetch_add(&n2->heartbeat, 1, __ATOMIC_RELEASE);
+				::usleep(50000);
+			}
+		});
+		rc = scribble(prog, { "--region", r.path(), "--ghost", "2",
+				      "--duration", "0.1" });
+		done = true;
+		beat.join();
+		CHECK(rc == 1, "a ghost took node 2, which is up (exit %d)", rc);
+	}
+	format(r, l);
+	rc = scribble(prog, { "--region", r.path(), "--ghost", "2", "--duration",
+			      "0.1" });
+	CHECK(rc == 0, "a ghost did not take node 2, dead (exit %d)", rc);
+
+	/* 7. usage errors */
 	CHECK(scribble(prog, { "--region", r.path(), "--mode", "bogus" }) == 2,
 	      "bad --mode accepted");
 	CHECK(scribble(prog, { "--duration", "1" }) == 2, "missing --region accepted");
 	CHECK(scribble(prog, { "--region", r.path(), "--kinds", "pair_prod,bogus" }) == 2,
 	      "bad --kinds accepted");
+	CHECK(scribble(prog, { "--region", r.path(), "--ghost-drain", "5" }) == 2,
+	      "--ghost-drain without --ghost accepted");
+	CHECK(scribble(prog, { "--region", r.path(), "--ghost", "3", "--ghost-drain",
+			       "-1" }) == 2, "bad --ghost-drain accepted");
 	CHECK(scribble(prog, { "--region", r.path() + ".missing", "--duration",
 			       "0.1" }) == 1, "missing file accepted");
 

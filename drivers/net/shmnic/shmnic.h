@@ -50,9 +50,6 @@
 /* Largest control frame on a pair ring */
 #define SHMNIC_PEER_CTRL_MAX	128
 
-/* shmnic_node.flags: bit n set while the node receives on network n */
-#define SHMNIC_NODE_F_RX(net)	(1u << (net))
-
 /* Locally administered MACs 02:53:4d:<net>:<id high>:<id low> */
 #define SHMNIC_OUI0		0x02
 #define SHMNIC_OUI1		0x53
