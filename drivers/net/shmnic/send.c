@@ -126,6 +126,21 @@ static bool shmnic_tx_blocked(struct shmnic_net *sn, struct shmnic_peer *p)
 	return room >= 0 && room < shmnic_stop_slots(sn);
 }
 
+/* Peer @p, stalled, has room again: it drained, went down or set its ring
+ * up anew.
+ */
+static void shmnic_tx_unstall(struct shmnic_net *sn, struct shmnic_peer *p)
+{
+	const char *why = "it drains again";
+
+	WRITE_ONCE(p->stalled, false);
+	if (!shmnic_node_reachable(sn->sd, p->id, sn->net))
+		why = "it is down";
+	else if (p->tx_epoch != READ_ONCE(p->tx.rx->rx_epoch))
+		why = "it set its ring up again";
+	netdev_info(sn->ndev, "node %u no longer stalled: %s\n", p->id, why);
+}
+
 static void shmnic_tx_stop(struct shmnic_net *sn, struct shmnic_peer *p,
 			   struct netdev_queue *txq)
 {
@@ -171,10 +186,8 @@ void shmnic_tx_stall_watch(struct shmnic_net *sn, struct shmnic_peer *p,
 	u32 cons = READ_ONCE(p->tx.rx->cons);
 
 	shmnic_tx_assert_locked(sn, p);
-	if (p->stalled && !shmnic_tx_blocked(sn, p)) {
-		WRITE_ONCE(p->stalled, false);
-		netdev_info(sn->ndev, "node %u drains again\n", p->id);
-	}
+	if (p->stalled && !shmnic_tx_blocked(sn, p))
+		shmnic_tx_unstall(sn, p);
 	if (!netif_tx_queue_stopped(txq) || cons != p->stall_cons) {
 		p->stall_cons = cons;
 		p->stall_stamp = jiffies;
@@ -256,8 +269,7 @@ static int shmnic_xmit_peer(struct shmnic_net *sn, struct shmnic_peer *p,
 			shmnic_rs_add(&p->tx_rs, SHMNIC_RS_STALLED, 1);
 			return -ENOBUFS;
 		}
-		WRITE_ONCE(p->stalled, false);
-		netdev_info(sn->ndev, "node %u drains again\n", p->id);
+		shmnic_tx_unstall(sn, p);
 	}
 	if (room < n)
 		return -ENOSPC;
