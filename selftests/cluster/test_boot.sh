@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # nodes: 3
 # timeout: 120
+# checker-lane: skip module load, MACs and barriers: every other test starts the same way
 #
 # Smoke test of the cluster itself: every VM has shml0 with the MAC of its
 # node id (02:53:4d:00:HH:LL), up and addressed, and barriers hold every

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # nodes: 3
 # timeout: 180
+# checker-lane: skip every other test pings over shml0 (IPv4 and IPv6)
 #
 # Every node pings every other node over shml0, IPv4 and IPv6, and has the
 # peer's shmnic MAC in its neighbour table afterwards.

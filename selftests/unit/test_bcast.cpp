@@ -172,6 +172,40 @@ TEST_F(BcastRing, ScribbledWriteIndexCountsAtMostOneRing)
 	}
 }
 
+/*
+ * A writer (or scribbler) that moves the write index before every look
+ * never lets the ring look empty: every peek is -ESTALE or -EBADMSG, never
+ * -EAGAIN. So a poll loop that ends only on -EAGAIN or when its quota of
+ * frames is used never ends; shmnic_poll_group() therefore counts every
+ * peek that was not -EAGAIN against its quota. Modelled here: that loop
+ * returns after exactly its quota of peeks.
+ */
+TEST_F(BcastRing, WriterThatKeepsLappingNeverLooksEmpty)
+{
+	write(1, 100, 0);
+	ASSERT_TRUE(read(100, 0));
+	const int quota = 64;
+	int peeks = 0, done = 0, empty = 0;
+	shmnic_frame f{};
+
+	while (done < quota && peeks < 100000) {
+		/* the hostile writer: a jump past the reader, every time */
+		w.bc->widx = r.idx + slots() + 1 + (u32)peeks;
+		int rc = shmnic_bc_peek(&r, MAX_NODES, &f, &lost);
+		peeks++;
+		if (rc == -EAGAIN) {
+			empty++;
+			break;
+		}
+		EXPECT_TRUE(rc == -ESTALE || rc == -EBADMSG) << rc;
+		EXPECT_EQ(r.idx, w.bc->widx) << "the cursor resynchronises";
+		done++;		/* errors count, as in shmnic_poll_group() */
+	}
+	EXPECT_EQ(empty, 0);
+	EXPECT_EQ(peeks, quota);
+	EXPECT_LE(lost, (u64)quota * slots());
+}
+
 TEST_F(BcastRing, SlotBeingRewrittenAtPeekIsESTALE)
 {
 	/* reader exactly a ring behind, a lapping writer has begun */
