@@ -50,6 +50,8 @@ case $ME in
 	ethtool -G shml0 rx 128 && ping_ok "$(ip_of 0)" 3
 	ktap_result "reachable_at_depth_128" $?
 	barrier last
+	# stay up until node0 has pinged us
+	barrier checked
 	ktap_skip "stream_survives" "node0 streams"
 	ktap_skip "senders_follow" "node0 checks"
 	;;
@@ -72,13 +74,14 @@ case $ME in
 	# node1 now receives on 128 slots: our frames to it still arrive
 	busywait 5000 ping_ok "$(ip_of 1)" 3
 	ktap_result "senders_follow" $?
+	barrier checked
 	ktap_skip "set_rx_depth_under_traffic" "node1 does it"
 	ktap_skip "bad_depths_refused" "node1 does it"
 	ktap_skip "same_depth_changes_nothing" "node1 does it"
 	ktap_skip "reachable_at_depth_128" "node1 does it"
 	;;
 *)
-	for b in server-up streaming changed done last; do barrier $b; done
+	for b in server-up streaming changed done last checked; do barrier $b; done
 	for t in set_rx_depth_under_traffic bad_depths_refused \
 		same_depth_changes_nothing reachable_at_depth_128 \
 		stream_survives senders_follow; do
