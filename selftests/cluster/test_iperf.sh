@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # nodes: 2
 # timeout: 240
+# checker-lane: skip test_ghost and test_rmmod_storm stream TCP on this lane, test_global and test_mcast carry UDP
 #
 # iperf3 TCP and UDP from node0 to node1 over shml0. UDP datagrams must
 # arrive in order (iperf3 counts out-of-order datagrams on the receiver).

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # nodes: 3
 # timeout: 240
+# checker-lane: skip test_ghost stops and stalls one peer's queue, test_scribble takes nodes down and back with their epoch, on this lane
 #
 # One node that stops draining must not stall the others. node0 streams
 # TCP to node2 (iperf3) and pings node1 every 50 ms (140 pings); a second

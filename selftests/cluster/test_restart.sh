@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # nodes: 3
 # timeout: 300
+# checker-lane: skip test_failover boots its killed node again on this lane: a new epoch, reachable within 5 s
 #
 # node2's VM is killed and booted again: the ivshmem server gives it its id
 # back, it rejoins with a new epoch, and is reachable within 5 s of being

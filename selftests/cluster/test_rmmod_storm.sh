@@ -4,7 +4,7 @@
 # timeout: 400
 #
 # Every node pulls the module at the same moment while every pair streams,
-# 20 rounds (6 on the debug lane's checker kernel; see ROUNDS). A round:
+# 20 rounds (4 on the debug lane's checker kernel; see ROUNDS). A round:
 # each node configures shml0 and shmg0, streams TCP to every other node
 # over shml0 (socat, /dev/zero) and pings them 100 times a second; after a
 # barrier all nodes rmmod at once, then insmod again. rmmod must succeed
@@ -23,7 +23,7 @@ ktap_plan 6
 # under KASAN, three VMs on two CPUs): 20 rounds would be 9 minutes of the
 # CI budget's 60.
 ROUNDS=20
-checker_kernel && ROUNDS=6
+checker_kernel && ROUNDS=4
 KO=/lib/modules/shmnic/shmnic.ko
 PORT=7300
 
