@@ -44,6 +44,8 @@ case $ME in
 	kill "$stream" 2>/dev/null
 	wait "$stream" 2>/dev/null
 	barrier done
+	# node1 and node2 ping us before we power off
+	barrier checked
 	;;
 2)
 	ktap_plan 1
@@ -52,12 +54,14 @@ case $ME in
 	barrier done
 	iperf3_server_stop
 	check "still_up_after_pause" ping_ok "$(ip_of 0)"
+	barrier checked
 	;;
 *)
 	ktap_plan 1
 	barrier ready
 	barrier done
 	check "answers_node0" ping_ok "$(ip_of 0)"
+	barrier checked
 	;;
 esac
 ktap_finish
