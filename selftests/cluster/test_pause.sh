@@ -36,7 +36,7 @@ case $ME in
 	info "queue stops for node2: $(stat_of peer2_tx_queue_stops), drops: $(stat_of peer2_tx_drops)"
 	check "pings_to_node1_lost_none" sh -c "echo '$stats' | grep -q '^140 packets transmitted, 140 packets received'"
 	# node2 goes on 3 s after it was stopped
-	sleep "$(awk "BEGIN { d = $t_paused + 3 - $(now); print d > 0 ? d : 0 }")"
+	sleep "$(awk "BEGIN { d = $t_paused + 3 - $(now); print (d > 0 ? d : 0) }")"
 	t_back=$(now)
 	busywait 3000 ping_ok "$(ip_of 2)"
 	ktap_result "node2_back_within_3s" $?
