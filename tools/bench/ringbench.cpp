@@ -16,8 +16,15 @@
  * each, single-thread memcpy() bandwidth for the same chunk size over a
  * working set much larger than L2.
  *
- * usage: ringbench [--seconds S] [--json] [--cpus A,B]
+ * Then ping-pong rows (pingpong.h): 64-byte round trips over two pair
+ * rings, busy polling and with doorbells, next to a UNIX socket pair and
+ * TCP over loopback in the same run: median, 99th percentile and minimum.
+ *
+ * usage: ringbench [--seconds S] [--json] [--cpus A,B] [--only throughput|pingpong]
  */
+#include "benchutil.h"
+#include "pingpong.h"
+
 #include <shmnic/ring.h>
 
 #include <algorithm>
@@ -47,16 +54,20 @@ struct Options {
 	double seconds = 2.0;
 	bool json = false;
 	int cpu_tx = -1, cpu_rx = -1;
+	bool throughput = true, pingpong = true;
 };
 
 [[noreturn]] void usage(int st)
 {
 	std::fprintf(st ? stderr : stdout,
 		     "usage: ringbench [--seconds S] [--json] [--cpus A,B]\n"
+		     "                 [--only throughput|pingpong]\n"
 		     "  --seconds S  measuring time per row (default 2)\n"
 		     "  --json       print JSON instead of a table\n"
-		     "  --cpus A,B   pin the sender to CPU A, the receiver to B\n"
-		     "               (default: the first two CPUs allowed)\n");
+		     "  --cpus A,B   pin the sender (ping-pong: the initiator) to\n"
+		     "               CPU A, the receiver (the echo) to B\n"
+		     "               (default: the first two CPUs allowed)\n"
+		     "  --only ROWS  only the throughput rows, or only ping-pong\n");
 	std::exit(st);
 }
 
@@ -76,6 +87,12 @@ Options parse(int argc, char **argv)
 			if (std::sscanf(argv[++i], "%d,%d", &o.cpu_tx, &o.cpu_rx) != 2 ||
 			    o.cpu_tx < 0 || o.cpu_rx < 0)
 				usage(2);
+		} else if (a == "--only" && i + 1 < argc) {
+			std::string w = argv[++i];
+			if (w != "throughput" && w != "pingpong")
+				usage(2);
+			o.throughput = w == "throughput";
+			o.pingpong = w == "pingpong";
 		} else if (a == "-h" || a == "--help") {
 			usage(0);
 		} else {
@@ -85,42 +102,9 @@ Options parse(int argc, char **argv)
 	return o;
 }
 
-/* --- helpers ---------------------------------------------------------------- */
-
-double now()
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-
-bool pin(int cpu)
-{
-	if (cpu < 0)
-		return false;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) == 0;
-}
-
-std::vector<int> allowed_cpus()
-{
-	std::vector<int> v;
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		for (int c = 0; c < CPU_SETSIZE; c++)
-			if (CPU_ISSET(c, &set))
-				v.push_back(c);
-	return v;
-}
-
-[[noreturn]] void die(const char *what)
-{
-	std::fprintf(stderr, "ringbench: %s: %s\n", what, std::strerror(errno));
-	std::exit(1);
-}
+using bench::die;
+using bench::now;
+using bench::pin;
 
 /* --- the ring benchmark ----------------------------------------------------- */
 
@@ -227,26 +211,11 @@ void receiver(shmnic_ring rx, Report *rep, u32 size, int efd)
 
 Result run_ring(const Options &o, u32 size, bool doorbell)
 {
-	shmnic_layout l;
-	if (shmnic_layout_compute(&GEOMETRY, ~0ull, &l))
-		die("layout");
-	void *base = mmap(nullptr, l.size, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	void *page = mmap(nullptr, SHMNIC_PAGE, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (base == MAP_FAILED || page == MAP_FAILED)
-		die("mmap");
-	auto *region = static_cast<shmnic_region *>(base);
-	shmnic_region_fill(region, &l, 0);
-	region->state = SHMNIC_FMT_READY;
-	auto *rep = new (page) Report();
-
-	void *ring = shmnic_pair_ring_at(base, &l, SHMNIC_NET_LOCAL, 0, 1);
+	bench::SharedRegion region(GEOMETRY);
+	bench::SharedPage page;
+	auto *rep = new (page.get()) Report();
 	shmnic_ring tx, rx;
-	shmnic_ring_init_pair(&rx, ring, &l);
-	shmnic_ring_init_pair(&tx, ring, &l);
-	shmnic_rx_setup(&rx, 1);
-	shmnic_tx_connect(&tx, 1, 1, 0);
+	region.pair(0, 1, &tx, &rx);
 	int efd = -1;
 	if (doorbell && (efd = eventfd(0, EFD_CLOEXEC)) < 0)
 		die("eventfd");
@@ -343,8 +312,6 @@ Result run_ring(const Options &o, u32 size, bool doorbell)
 	(void)sent;
 	if (efd >= 0)
 		close(efd);
-	munmap(page, SHMNIC_PAGE);
-	munmap(base, l.size);
 	return r;
 }
 
@@ -390,16 +357,22 @@ void run_memcpy(const Options &o, u32 size, size_t ws, double *gbps, double *mop
 
 /* --- output ------------------------------------------------------------------- */
 
-double loadavg()
+void print_pingpong_table(const std::vector<bench::PingPong> &ps)
 {
-	double l = -1;
-	FILE *f = std::fopen("/proc/loadavg", "r");
-	if (f) {
-		if (std::fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		std::fclose(f);
+	if (ps.empty())
+		return;
+	std::printf("\nping-pong: %u B each way, one round trip at a time (us)\n",
+		    ps[0].size);
+	std::printf("%-16s %-10s %10s %10s %10s %10s %12s\n", "transport", "mode",
+		    "median", "p99", "min", "rounds", "kicks/round");
+	for (const bench::PingPong &p : ps) {
+		char kicks[32] = "-";
+		if (p.mode == "doorbell")
+			std::snprintf(kicks, sizeof(kicks), "%.3f", p.kicks_per_round);
+		std::printf("%-16s %-10s %10.3f %10.3f %10.3f %10llu %12s\n",
+			    p.transport.c_str(), p.mode.c_str(), p.median_us, p.p99_us,
+			    p.min_us, (unsigned long long)p.rounds, kicks);
 	}
-	return l;
 }
 
 void print_table(const Options &o, const std::vector<Result> &rs, size_t ws,
@@ -416,6 +389,8 @@ void print_table(const Options &o, const std::vector<Result> &rs, size_t ws,
 	std::printf("load average before the run: %.2f on %ld CPUs%s\n\n", load,
 		    sysconf(_SC_NPROCESSORS_ONLN),
 		    load > 0.5 ? " (other work running: expect noisy numbers)" : "");
+	if (rs.empty())
+		return;
 	std::printf("%-10s %8s %10s %9s %12s %12s %12s\n", "mode", "frame_B", "Mpps",
 		    "GB/s", "memcpy_GB/s", "ring/memcpy", "kicks/frame");
 	for (const Result &r : rs) {
@@ -437,7 +412,7 @@ void print_table(const Options &o, const std::vector<Result> &rs, size_t ws,
 }
 
 void print_json(const Options &o, const std::vector<Result> &rs, size_t ws,
-		bool pinned, double load)
+		bool pinned, double load, const std::vector<bench::PingPong> &ps)
 {
 	std::printf("{\n  \"geometry\": {\"ring_slots\": %u, \"buf_size\": %u},\n",
 		    GEOMETRY.ring_slots, GEOMETRY.buf_size);
@@ -461,6 +436,16 @@ void print_json(const Options &o, const std::vector<Result> &rs, size_t ws,
 			    (unsigned long long)r.kicks, (unsigned long long)r.sleeps,
 			    i + 1 < rs.size() ? "," : "");
 	}
+	std::printf("  ],\n  \"pingpong\": [\n");
+	for (size_t i = 0; i < ps.size(); i++) {
+		const bench::PingPong &p = ps[i];
+		std::printf("    {\"transport\": \"%s\", \"mode\": \"%s\", \"bytes\": %u, "
+			    "\"rounds\": %llu, \"median_us\": %.4f, \"p99_us\": %.4f, "
+			    "\"min_us\": %.4f, \"kicks_per_round\": %.4f}%s\n",
+			    p.transport.c_str(), p.mode.c_str(), p.size,
+			    (unsigned long long)p.rounds, p.median_us, p.p99_us, p.min_us,
+			    p.kicks_per_round, i + 1 < ps.size() ? "," : "");
+	}
 	std::printf("  ]\n}\n");
 }
 
@@ -469,7 +454,7 @@ void print_json(const Options &o, const std::vector<Result> &rs, size_t ws,
 int main(int argc, char **argv)
 {
 	Options o = parse(argc, argv);
-	auto cpus = allowed_cpus();
+	auto cpus = bench::allowed_cpus();
 	if (o.cpu_tx < 0 && cpus.size() >= 2) {
 		o.cpu_tx = cpus[0];
 		o.cpu_rx = cpus[1];
@@ -477,14 +462,24 @@ int main(int argc, char **argv)
 	bool pinned = o.cpu_tx >= 0;
 	signal(SIGPIPE, SIG_IGN);
 
-	const double load = loadavg();
+	const double load = bench::loadavg();
 	const size_t ws = working_set();
 	std::vector<Result> rs;
 	const u32 sizes[] = {64, 1500, 9000, 65536};
 	static_assert(65536 <= SHMNIC_MAX_FRAME);
-	for (u32 s : sizes)
-		rs.push_back(run_ring(o, s, false));
-	rs.push_back(run_ring(o, 64, true));
+	if (o.throughput) {
+		for (u32 s : sizes)
+			rs.push_back(run_ring(o, s, false));
+		rs.push_back(run_ring(o, 64, true));
+	}
+	std::vector<bench::PingPong> ps;
+	if (o.pingpong) {
+		const u32 size = 64;
+		ps.push_back(bench::pingpong_ring(size, false, o.seconds, o.cpu_tx, o.cpu_rx));
+		ps.push_back(bench::pingpong_ring(size, true, o.seconds, o.cpu_tx, o.cpu_rx));
+		ps.push_back(bench::pingpong_socket(false, size, o.seconds, o.cpu_tx, o.cpu_rx));
+		ps.push_back(bench::pingpong_socket(true, size, o.seconds, o.cpu_tx, o.cpu_rx));
+	}
 
 	/* memcpy on the sender's CPU, after the ring runs */
 	pin(o.cpu_tx);
@@ -500,9 +495,11 @@ int main(int argc, char **argv)
 			run_memcpy(o, r.size, ws, &r.memcpy_gbps, &r.memcpy_mops);
 	}
 
-	if (o.json)
-		print_json(o, rs, ws, pinned, load);
-	else
+	if (o.json) {
+		print_json(o, rs, ws, pinned, load, ps);
+	} else {
 		print_table(o, rs, ws, pinned, load);
+		print_pingpong_table(ps);
+	}
 	return 0;
 }
