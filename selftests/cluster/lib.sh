@@ -164,6 +164,19 @@ require_shml0() {
 # is a measure.
 checker_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
 
+# shml0_configure: shml0 up with this node's addresses, as qemu/init sets
+# it up (after a reload of the module).
+shml0_configure() {
+	ip link set shml0 up &&
+	ip addr add "$(ip_of "$ME")/24" dev shml0 &&
+	ip -6 addr add "$(ip6_of "$ME")/64" dev shml0 nodad
+}
+
+# now: this VM's uptime in seconds; since T0 [T1]: T1 (default: now) - T0,
+# in seconds with two decimals.
+now() { cut -d' ' -f1 /proc/uptime; }
+since() { awk "BEGIN { printf \"%.2f\", ${2:-$(now)} - $1 }"; }
+
 require_nodes() {
 	[ "$NODES" -ge "$1" ] || ktap_skip_all "needs at least $1 nodes, have $NODES"
 }

@@ -13,7 +13,6 @@ require_nodes 3
 ktap_header
 ktap_plan 3
 
-now() { cut -d' ' -f1 /proc/uptime; }
 
 # Seconds from $1 until the kernel logs that node 2 is down (max 5 s).
 wait_down() {

@@ -15,7 +15,6 @@ require_shml0
 require_nodes 3
 ktap_header
 
-now() { cut -d' ' -f1 /proc/uptime; }
 
 case $ME in
 0)

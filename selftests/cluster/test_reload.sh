@@ -15,12 +15,6 @@ ktap_plan 3
 
 KO=/lib/modules/shmnic/shmnic.ko
 
-configure() {
-	ip link set shml0 up &&
-	ip addr add "$(ip_of "$ME")/24" dev shml0 &&
-	ip -6 addr add "$(ip6_of "$ME")/64" dev shml0 nodad
-}
-
 case $ME in
 2)
 	iperf3_server
@@ -33,7 +27,7 @@ case $ME in
 	kill %1 2>/dev/null
 	iperf3_server_stop
 	sleep 1
-	insmod "$KO" && busywait 5000 test -e /sys/class/net/shml0 && configure
+	insmod "$KO" && busywait 5000 test -e /sys/class/net/shml0 && shml0_configure
 	ktap_result "insmod_again" $?
 	barrier reloaded
 	barrier checked

@@ -27,21 +27,12 @@ checker_kernel && ROUNDS=4
 KO=/lib/modules/shmnic/shmnic.ko
 PORT=7300
 
-now() { cut -d' ' -f1 /proc/uptime; }
-since() { awk "BEGIN { printf \"%.2f\", ${2:-$(now)} - $1 }"; }
-
-configure() {
-	ip link set shml0 up &&
-	ip addr add "$(ip_of "$ME")/24" dev shml0 &&
-	ip -6 addr add "$(ip6_of "$ME")/64" dev shml0 nodad &&
-	ip link set shmg0 up
-}
 
 # Load the module and configure it: 0, or 1 if shml0 did not come.
 load() {
 	insmod "$KO" || return 1
 	busywait 10000 test -e /sys/class/net/shmg0 || return 1
-	configure
+	shml0_configure && ip link set shmg0 up
 }
 
 # Stream to every other node and ping it; pids in $senders.

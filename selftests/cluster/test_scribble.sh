@@ -30,8 +30,6 @@ COUNTERS="rx_ring_resets rx_bad_frames rx_bcast_lost tx_bcast_busy"
 OUTD=$SHMNIC_OUT/scribble
 mkdir -p "$OUTD"
 
-now() { cut -d' ' -f1 /proc/uptime; }
-since() { awk "BEGIN { printf \"%.2f\", $(now) - $1 }"; }
 
 # Sum of the counters named $1 in "ethtool -S shml0" (also per peer/ring
 # copies ending in _$1), from file $2.

@@ -26,12 +26,6 @@ KO=/lib/modules/shmnic/shmnic.ko
 
 rx_depth() { ethtool -g shml0 | awk '/^Current/ { c = 1 } c && /^RX:/ { print $2; exit }'; }
 
-configure() {
-	ip link set shml0 up &&
-	ip addr add "$(ip_of "$ME")/24" dev shml0 &&
-	ip -6 addr add "$(ip6_of "$ME")/64" dev shml0 nodad
-}
-
 # Every node of the run is up in "shmnicctl -j node", with its MAC.
 all_up() {
 	shmnicctl -j node >/tmp/nodes.json || return 1
@@ -228,7 +222,7 @@ case $ME in
 	barrier monitoring
 	rmmod shmnic
 	barrier gone
-	insmod "$KO" && busywait 5000 test -e /sys/class/net/shml0 && configure
+	insmod "$KO" && busywait 5000 test -e /sys/class/net/shml0 && shml0_configure
 	rc=$?
 	barrier back
 	[ "$rc" = 0 ] || info "insmod again failed"

@@ -97,13 +97,31 @@ private:
 	std::exit(1);
 }
 
-/* In the child: die with the parent, on its CPU. */
-void child_setup(int cpu)
+/* fork(): 0 in the child, which dies with its parent and runs on @cpu. */
+pid_t fork_echo(int cpu)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(1);
-	pin(cpu);
+	std::fflush(nullptr);
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(1);
+		pin(cpu);
+	}
+	return pid;
+}
+
+/* The bytes the initiator sends: not all the same. */
+std::vector<u8> pattern(u32 size)
+{
+	std::vector<u8> v(size);
+
+	for (u32 i = 0; i < size; i++)
+		v[i] = (u8)(i * 131 + 7);
+	return v;
 }
 
 PingPong summary(std::vector<double> &rtt_us)
@@ -260,12 +278,8 @@ PingPong pingpong_ring(u32 size, bool doorbell, double secs, int cpu_a, int cpu_
 	sigaction(SIGCHLD, &sa, &old);
 
 	std::vector<u8> buf(size);
-	std::fflush(nullptr);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid_t pid = fork_echo(cpu_b);
 	if (pid == 0) {
-		child_setup(cpu_b);
 		for (;;) {
 			int flags = b.receive(buf.data(), size);
 
@@ -282,8 +296,7 @@ PingPong pingpong_ring(u32 size, bool doorbell, double secs, int cpu_a, int cpu_
 	Child child(pid);
 	a.child = &child;
 	pin(cpu_a);
-	for (u32 i = 0; i < size; i++)
-		buf[i] = (u8)(i * 131 + 7);
+	buf = pattern(size);
 	std::vector<u8> back(size);
 	u64 all = 0;
 	auto rtt = measure(secs, [&] {
@@ -382,12 +395,8 @@ PingPong pingpong_socket(bool tcp, u32 size, double secs, int cpu_a, int cpu_b)
 		b = Fd(sv[1]);
 	}
 	std::vector<u8> buf(size);
-	std::fflush(nullptr);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
+	pid_t pid = fork_echo(cpu_b);
 	if (pid == 0) {
-		child_setup(cpu_b);
 		a.reset();
 		while (read_full(b.get(), buf.data(), size))
 			if (!write_full(b.get(), buf.data(), size))
@@ -397,8 +406,7 @@ PingPong pingpong_socket(bool tcp, u32 size, double secs, int cpu_a, int cpu_b)
 	Child child(pid);
 	b.reset();
 	pin(cpu_a);
-	for (u32 i = 0; i < size; i++)
-		buf[i] = (u8)(i * 131 + 7);
+	buf = pattern(size);
 	std::vector<u8> back(size);
 	u64 all = 0;
 	auto rtt = measure(secs, [&] {
