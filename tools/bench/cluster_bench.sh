@@ -106,6 +106,8 @@ measure() {
 	iperf3 -J "$@" >"/tmp/$_name.json" 2>&1
 	_rc=$?
 	_c1=$(cpu_ticks)
+	# node1 takes its figure between these two: node0 reads it after
+	barrier "stop-$MEASURE"
 	barrier "end-$MEASURE"
 	_p0=$(cat "$ST/node1.start-$MEASURE")
 	_p1=$(cat "$ST/node1.end-$MEASURE")
@@ -243,8 +245,10 @@ case $ME in
 			barrier "mtu-set-$n"
 		fi
 		cpu_ticks >"$ST/node1.start-$n"
-		barrier "end-$n"
+		# node0 reaches stop-N when its iperf3 is done
+		barrier "stop-$n"
 		cpu_ticks >"$ST/node1.end-$n"
+		barrier "end-$n"
 		n=$((n + 1))
 	done
 	kill "$(cat /tmp/iperf3.pid)" 2>/dev/null
@@ -302,6 +306,7 @@ case $ME in
 		barrier "start-$n"
 		[ -e "$ST/done" ] && break
 		[ -e "$ST/mtu-$n" ] && barrier "mtu-set-$n"
+		barrier "stop-$n"
 		barrier "end-$n"
 		n=$((n + 1))
 	done
