@@ -36,14 +36,19 @@ for kind in ${SHMNIC_LINKS:-dgram}; do
 	LINKS="$LINKS virtio-$kind"
 done
 
-# dev_of LINK: this VM's device of LINK (no --external: link K is ethK).
-dev_of() {
-	[ "$1" = shml0 ] && { echo shml0; return; }
+# link_k LINK: K of a virtio-net link "virtio-KIND" (its position in
+# SHMNIC_LINKS); nothing for shml0.
+link_k() {
 	_k=0
 	for _kind in ${SHMNIC_LINKS:-dgram}; do
-		[ "$1" = "virtio-$_kind" ] && { echo "eth$_k"; return; }
+		[ "$1" = "virtio-$_kind" ] && { echo "$_k"; return; }
 		_k=$((_k + 1))
 	done
+}
+
+# dev_of LINK: this VM's device of LINK (no --external: link K is ethK).
+dev_of() {
+	if [ "$1" = shml0 ]; then echo shml0; else echo "eth$(link_k "$1")"; fi
 }
 
 # set_mtu MTU: on every link of this VM.
@@ -55,12 +60,7 @@ set_mtu() {
 
 # addr_of LINK: node1's address on it.
 addr_of() {
-	[ "$1" = shml0 ] && { ip_of 1; return; }
-	_k=0
-	for _kind in ${SHMNIC_LINKS:-dgram}; do
-		[ "$1" = "virtio-$_kind" ] && { echo "10.2$_k.0.2"; return; }
-		_k=$((_k + 1))
-	done
+	if [ "$1" = shml0 ]; then ip_of 1; else echo "10.2$(link_k "$1").0.2"; fi
 }
 
 # "RUNG SAVED": shml0's doorbell counters (ethtool -S).
