@@ -7,24 +7,25 @@
 # --ghost 3, run on the host by hostscribble) joins the region as node 3:
 # it heartbeats and publishes receive rings, and then drains nothing, or
 # drains 20 frames a second while it holds the broadcast lock and moves
-# the write index. Three phases, the same traffic in each: node0 and node2
-# ping the ghost's address (1400 B, every 10 ms), flood it with UDP
+# the write index. Three conditions, the same traffic in each: node0 and
+# node2 ping the ghost's address (1400 B, every 10 ms), flood it with UDP
 # (flowbench udp, 1400 B datagrams) and ARP for it (broadcast ring);
-# meanwhile node0 runs iperf3 to node1 for 8 s, and node0 and node2 ping
+# meanwhile node0 runs iperf3 to node1 for 5 s, and node0 and node2 ping
 # node1 every 50 ms.
 #   A. no ghost (its frames are dropped at once, the peer is down)
 #   B. a ghost that never drains
 #   C. a ghost that drains slowly and holds the broadcast lock
-#   D. no ghost again
 # In B and C: no ping between real nodes is lost, and iperf3 keeps at least
-# half the throughput without the ghost (the mean of A and D). A ghost that
-# blocked node0's queue would take it to nothing. The ratios are printed
-# against the 90 % the ghost should cost at most, but not judged at 90 %:
-# A and D of one fresh-clone run differed by 42 % (870 and 507 Mbit/s),
-# and a test that fails on the harness' noise is a flaky test. On the debug
-# lane's checker kernel the figures are printed only. In B node0 declares
-# node3 stalled and drops its frames (peer3_tx_stalled_drops rises,
-# shmnicctl shows it stalled).
+# 90 % of its throughput in A. The conditions take turns, A B C A B C A,
+# and each one's figure is the median of all its iperf3 1 s intervals but
+# each run's first (slow start): the harness' three VMs share two host
+# CPUs, and one 8 s run per condition differed by up to 40 % between two
+# runs of the same condition (the host's share of CPU drifts over tens of
+# seconds); taking turns spreads that drift over all three. An unmeasured
+# 3 s run first warms TCG's translation cache. On the debug lane's checker
+# kernel the figures are not judged: it runs B and C once, and no A. In B
+# node0 declares node3 stalled and drops its frames (peer3_tx_stalled_drops
+# rises, shmnicctl shows it stalled).
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
 require_shml0
 require_nodes 3
@@ -57,17 +58,22 @@ flood_ghost() {
 	floods="$floods $!"
 }
 
+# The phases, in turn; a phase's letter is its condition.
+PHASES="A1 B1 C1 A2 B2 C2 A3"
+checker_kernel && PHASES="B1 C1"
+PHASE_S=5
+
 # One phase on node0 (iperf3, pings) or node2 (pings); the ghost is
 # already in the state the phase needs.
 phase() { # NAME
 	rm -f /tmp/stop
 	[ "$ME" = 0 ] && flood_ghost
 	sleep 1
-	ping -i 0.05 -c 160 "$(ip_of 1)" >"$OUTD/$1.$SHMNIC_VM.ping" 2>&1 &
+	ping -i 0.05 -c $((PHASE_S * 20)) "$(ip_of 1)" >"$OUTD/$1.$SHMNIC_VM.ping" 2>&1 &
 	pinger=$!
 	if [ "$ME" = 0 ]; then
-		iperf3 -c "$(ip_of 1)" -t 8 -J >"$OUTD/$1.iperf.json" 2>&1
-		info "phase $1: iperf3 to node1: $(bps_of "$OUTD/$1.iperf.json") bit/s"
+		iperf3 -c "$(ip_of 1)" -t $PHASE_S -J >"$OUTD/$1.iperf.json" 2>&1
+		info "phase $1: iperf3 to node1, Mbit/s a second: $(jq -c '[.intervals[].sum.bits_per_second / 1e6 | floor]' "$OUTD/$1.iperf.json" 2>/dev/null)"
 	fi
 	wait "$pinger"
 	touch /tmp/stop
@@ -77,12 +83,17 @@ phase() { # NAME
 	info "phase $1: $(grep 'packets transmitted' "$OUTD/$1.$SHMNIC_VM.ping")"
 }
 
-bps_of() { jq -r '.end.sum_received.bits_per_second // 0 | floor' <"$1"; }
-
-pings_all_back() { # NAME
-	grep -q '^160 packets transmitted, 160 packets received' "$OUTD/$1.$SHMNIC_VM.ping"
+# bps_of LETTER: the median of the 1 s intervals of that condition's
+# iperf3 runs, each run's first left out (slow start); 0 if none.
+bps_of() {
+	jq -s -r '[.[] | .intervals[1:][].sum.bits_per_second] | sort |
+		if length == 0 then 0 else .[length / 2 | floor] end | floor' \
+		"$OUTD"/"$1"?.iperf.json 2>/dev/null || echo 0
 }
 
+pings_all_back() { # PHASE
+	grep -q "^$((PHASE_S * 20)) packets transmitted, $((PHASE_S * 20)) packets received" "$OUTD/$1.$SHMNIC_VM.ping"
+}
 # Start the ghost (node0 asks the host) and wait until we see it up.
 ghost_start() { # ARGS...
 	if [ "$ME" = 0 ]; then
@@ -104,63 +115,68 @@ case $ME in
 	ktap_plan 1
 	iperf3_server
 	barrier ready
-	barrier A
-	barrier B
-	barrier C
-	barrier D
+	for ph in $PHASES; do
+		barrier "$ph"
+	done
 	iperf3_server_stop
 	check "ghost_gone" ghost_is_not up
 	;;
 0 | 2)
 	[ "$ME" = 0 ] && ktap_plan 10 || ktap_plan 4
-	# Both phases address the ghost by a fixed neighbour entry: the ghost
+	# Every phase addresses the ghost by a fixed neighbour entry: the ghost
 	# answers no ARP.
 	ip neigh replace "$GIP" lladdr "$(mac_of $GHOST)" dev shml0 nud permanent
 	barrier ready
+	checker_kernel || { [ "$ME" = 0 ] && iperf3 -c "$(ip_of 1)" -t 3 >/dev/null 2>&1; }
 
-	# On the checker kernel the figures are not judged: no baselines.
-	checker_kernel || phase A
-	barrier A
+	up_b=0 up_c=0 lost_b=0 lost_c=0 stalled=0
+	for ph in $PHASES; do
+		case $ph in
+		A*) phase "$ph" ;;
+		B*)
+			ghost_start || up_b=1
+			phase "$ph"
+			pings_all_back "$ph" || lost_b=1
+			if [ "$ME" = 0 ]; then
+				st=$(ghost_state)
+				info "phase $ph: node3 is '$st', $(stat_of peer3_tx_stalled_drops) frames dropped as stalled so far, $(stat_of peer3_tx_queue_stops) queue stops"
+				ghost_is "up stalled" || stalled=1
+			fi
+			ghost_stop
+			;;
+		C*)
+			ghost_start --ghost-drain 20 --ghost-hold-lock || up_c=1
+			phase "$ph"
+			pings_all_back "$ph" || lost_c=1
+			[ "$ME" = 0 ] && info "phase $ph: tx_bcast_busy $(stat_of tx_bcast_busy)"
+			ghost_stop
+			;;
+		esac
+		barrier "$ph"
+	done
+	ktap_result "ghost_up" $up_b
+	ktap_result "slow_ghost_holding_lock_up" $up_c
+	ktap_result "pings_lost_none_with_ghost" $lost_b
+	ktap_result "pings_lost_none_with_slow_ghost" $lost_c
 
-	ghost_start
-	ktap_result "ghost_up" $?
-	phase B
 	if [ "$ME" = 0 ]; then
-		st=$(ghost_state)
-		info "phase B: node3 is '$st', $(stat_of peer3_tx_stalled_drops) frames dropped as stalled, $(stat_of peer3_tx_queue_stops) queue stops"
-		check "ghost_declared_stalled" ghost_is "up stalled"
+		ktap_result "ghost_declared_stalled" $stalled
 		check "frames_to_ghost_dropped" [ "$(stat_of peer3_tx_stalled_drops)" -gt 0 ]
-	fi
-	check "pings_lost_none_with_ghost" pings_all_back B
-	ghost_stop
-	barrier B
-
-	ghost_start --ghost-drain 20 --ghost-hold-lock
-	ktap_result "slow_ghost_holding_lock_up" $?
-	phase C
-	check "pings_lost_none_with_slow_ghost" pings_all_back C
-	[ "$ME" = 0 ] && info "phase C: tx_bcast_busy $(stat_of tx_bcast_busy)"
-	ghost_stop
-	barrier C
-	checker_kernel || phase D
-	barrier D
-
-	if [ "$ME" = 0 ] && checker_kernel; then
-		info "iperf3 node0 -> node1 with the ghost: B $(bps_of "$OUTD/B.iperf.json") bit/s, C $(bps_of "$OUTD/C.iperf.json") bit/s"
-		why="a checker kernel's throughput is no measure (KASAN, lockdep): no baselines A and D"
-		ktap_skip "baseline_ran" "$why"
-		ktap_skip "iperf_half_with_ghost" "$why"
-		ktap_skip "iperf_half_with_slow_ghost" "$why"
-		ip neigh del "$GIP" dev shml0
-		check "ghost_gone" ghost_is_not up
-	elif [ "$ME" = 0 ]; then
-		ad=$(( ($(bps_of "$OUTD/A.iperf.json") + $(bps_of "$OUTD/D.iperf.json")) / 2 ))
-		b=$(bps_of "$OUTD/B.iperf.json")
-		c=$(bps_of "$OUTD/C.iperf.json")
-		info "iperf3 node0 -> node1 without the ghost (A, D): $ad bit/s; B: $b ($(awk "BEGIN { printf \"%.2f\", $b / ($ad + 1) }")), C: $c ($(awk "BEGIN { printf \"%.2f\", $c / ($ad + 1) }")) of it, against a target of 0.90; D/A $(awk "BEGIN { printf \"%.2f\", $(bps_of "$OUTD/D.iperf.json") / ($(bps_of "$OUTD/A.iperf.json") + 1) }")"
-		check "baseline_ran" [ "$ad" -gt 0 ]
-		check "iperf_half_with_ghost" awk "BEGIN { exit !($b >= 0.5 * $ad) }"
-		check "iperf_half_with_slow_ghost" awk "BEGIN { exit !($c >= 0.5 * $ad) }"
+		a=$(bps_of A)
+		b=$(bps_of B)
+		c=$(bps_of C)
+		if checker_kernel; then
+			info "iperf3 node0 -> node1 with the ghost: B $b bit/s, C $c bit/s"
+			why="a checker kernel's throughput is no measure (KASAN, lockdep): no baseline A"
+			ktap_skip "baseline_ran" "$why"
+			ktap_skip "iperf_90pc_with_ghost" "$why"
+			ktap_skip "iperf_90pc_with_slow_ghost" "$why"
+		else
+			info "iperf3 node0 -> node1, median of 1 s intervals: without the ghost (A) $a bit/s; B $b ($(awk "BEGIN { printf \"%.2f\", $b / ($a + 1) }")), C $c ($(awk "BEGIN { printf \"%.2f\", $c / ($a + 1) }")) of it (at least 0.90 asked)"
+			check "baseline_ran" [ "$a" -gt 0 ]
+			check "iperf_90pc_with_ghost" awk "BEGIN { exit !($b >= 0.9 * $a) }"
+			check "iperf_90pc_with_slow_ghost" awk "BEGIN { exit !($c >= 0.9 * $a) }"
+		fi
 		ip neigh del "$GIP" dev shml0
 		check "ghost_gone" ghost_is_not up
 	fi
