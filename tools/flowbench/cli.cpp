@@ -64,6 +64,33 @@ ServeOptions parse_serve(Args &a)
 	return o;
 }
 
+StreamOptions parse_stream(Args &a)
+{
+	StreamOptions o;
+	while (!a.done()) {
+		auto arg = a.take();
+		if (arg == "--port")
+			o.port = parse_port(arg, a.value(arg));
+		else if (arg == "--to-port")
+			o.to_port = parse_port(arg, a.value(arg));
+		else if (arg == "--idle-ms")
+			o.idle_ms = static_cast<int>(parse_uint(arg, a.value(arg), 100, 3600000));
+		else if (arg == "--retry-ms")
+			o.retry_ms = static_cast<int>(parse_uint(arg, a.value(arg), 1, 3600000));
+		else if (arg == "--rate")
+			o.rate = parse_uint(arg, a.value(arg), 0, 1ull << 40);
+		else if (arg == "-j" || arg == "--json")
+			o.json = true;
+		else if (arg.size() > 1 && arg[0] == '-')
+			throw UsageError("stream: unknown option '" + std::string(arg) + "'");
+		else
+			o.addrs.emplace_back(arg);
+	}
+	if (!o.to_port)
+		o.to_port = o.port;
+	return o;
+}
+
 // ADDR PORT then options; returns false for an option it does not know.
 template <class O, class F>
 O parse_client(std::string_view cmd, Args &a, F &&option)
@@ -108,6 +135,8 @@ Command parse_command_line(std::span<const std::string_view> args)
 		return HelpRequest{};
 	if (cmd == "serve")
 		return parse_serve(a);
+	if (cmd == "stream")
+		return parse_stream(a);
 	if (cmd == "connect") {
 		auto o = parse_client<ConnectOptions>(cmd, a, [](ConnectOptions &c, std::string_view opt, Args &r) {
 			if (opt == "--conns")
@@ -176,6 +205,8 @@ std::string usage_text()
 	       "                     [--timeout-ms T] [--retries R] [-j]\n"
 	       "       flowbench stray ADDR PORT [--kind ack|fin|rst|synack|syn|udp]\n"
 	       "                       [--bad-checksum] [--timeout-ms T] [-j]\n"
+	       "       flowbench stream [--port P] [--to-port Q] [--idle-ms T] [--retry-ms T]\n"
+	       "                        [--rate B] [-j] [ADDR...]\n"
 	       "\n"
 	       "serve: answer each request frame with NAME \"\\n\" and the payload (TCP,\n"
 	       "  and UDP on the same port with --udp); default port 7007, bind :: (dual\n"
@@ -191,6 +222,11 @@ std::string usage_text()
 	       "  late ACK; 1000 ms for the answer); prints the answer's flags or none.\n"
 	       "  syn: a plain SYN; udp: a UDP datagram (no answer awaited);\n"
 	       "  --bad-checksum: with a wrong TCP or UDP checksum.\n"
+	       "stream: until SIGTERM/SIGINT, listen on P (default 7007) and discard\n"
+	       "  what arrives, and send zeros to each ADDR:Q (default Q = P); a\n"
+	       "  connection without progress for T ms (default 2000) is closed, its\n"
+	       "  address tried again 100 ms later (--retry-ms); --rate: at most B\n"
+	       "  bytes/s per connection; prints the bytes and connections at the end.\n"
 	       "-j prints one JSON object. Exit status: 0 ok, 1 a check failed, 2 usage.\n"
 	       "See flowbench(1).\n";
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "segment.h"
 
@@ -69,7 +70,18 @@ struct StrayOptions {
 	bool json = false;
 };
 
-using Command = std::variant<HelpRequest, ServeOptions, ConnectOptions, RrOptions, UdpOptions, StrayOptions>;
+struct StreamOptions {
+	std::vector<std::string> addrs;  // stream to each; none: only receive
+	std::uint16_t port = kDefaultPort;  // listen here
+	std::uint16_t to_port = 0;          // connect here; 0: port
+	int idle_ms = 2000;   // a connection without progress this long is closed
+	int retry_ms = 100;   // then its address is tried again this much later
+	std::uint64_t rate = 0;  // bytes/s per connection (SO_MAX_PACING_RATE); 0: no limit
+	bool json = false;
+};
+
+using Command = std::variant<HelpRequest, ServeOptions, ConnectOptions, RrOptions, UdpOptions, StrayOptions,
+			     StreamOptions>;
 
 // args excludes argv[0]. Throws UsageError.
 Command parse_command_line(std::span<const std::string_view> args);

@@ -12,5 +12,6 @@ int run_connect(const ConnectOptions &o);
 int run_rr(const RrOptions &o);
 int run_udp(const UdpOptions &o);
 int run_stray(const StrayOptions &o);
+int run_stream(const StreamOptions &o);
 
 }  // namespace flowbench

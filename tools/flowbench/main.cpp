@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // flowbench: connections/s, request/response and UDP flow stickiness
-// against "flowbench serve" (man page: flowbench.1).
+// against "flowbench serve", and bulk streams (man page: flowbench.1).
 #include <cstdio>
 #include <exception>
 #include <string_view>
@@ -35,8 +35,10 @@ int main(int argc, char **argv)
 					return run_rr(o);
 				} else if constexpr (std::is_same_v<T, UdpOptions>) {
 					return run_udp(o);
-				} else {
+				} else if constexpr (std::is_same_v<T, StrayOptions>) {
 					return run_stray(o);
+				} else {
+					return run_stream(o);
 				}
 			},
 			cmd);

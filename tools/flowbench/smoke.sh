@@ -111,6 +111,36 @@ else
 fi
 run "usage error stray" 2 "$FB" stray 127.0.0.1 80 --kind synfin
 
+# stream: A sends to B's port; B goes and comes back: A connects again.
+# Both report bytes moved on SIGTERM.
+stream_json() { # FILE KEY: the number KEY in FILE's JSON
+	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"
+}
+SP=$((PORT + 2))
+"$FB" stream --port "$SP" -j >"$TMP/b1" 2>/dev/null &
+B=$!
+sleep 0.3
+"$FB" stream --port $((SP + 1)) --to-port "$SP" --retry-ms 50 127.0.0.1 -j >"$TMP/a" 2>/dev/null &
+A=$!
+sleep 0.5
+kill -TERM "$B"
+wait "$B" || true
+sleep 0.3
+"$FB" stream --port "$SP" -j >"$TMP/b2" 2>/dev/null &
+B=$!
+sleep 0.5
+kill -TERM "$A" "$B"
+wait "$A" "$B" || true
+sed 's/^/# a: /' "$TMP/a"
+sed 's/^/# b: /' "$TMP/b1" "$TMP/b2"
+if [ "$(stream_json "$TMP/a" connections)" -ge 2 ] 2>/dev/null &&
+	[ "$(stream_json "$TMP/b1" received)" -gt 0 ] 2>/dev/null &&
+	[ "$(stream_json "$TMP/b2" received)" -gt 0 ] 2>/dev/null; then
+	ok "stream connects again once its peer is back"
+else
+	not_ok "stream: expected 2 connections, and bytes at both receivers"
+fi
+
 kill -TERM "$PID"
 st=0
 wait "$PID" || st=$?

@@ -184,6 +184,27 @@ TEST(Cli, ConnectRrUdp)
 	EXPECT_TRUE(s.bad_checksum);
 }
 
+TEST(Cli, Stream)
+{
+	auto s = std::get<StreamOptions>(parse({"stream"}));
+	EXPECT_TRUE(s.addrs.empty());
+	EXPECT_EQ(s.port, kDefaultPort);
+	EXPECT_EQ(s.to_port, kDefaultPort);
+	EXPECT_EQ(s.idle_ms, 2000);
+	EXPECT_EQ(s.retry_ms, 100);
+	EXPECT_EQ(s.rate, 0u);
+	s = std::get<StreamOptions>(parse({"stream", "--port", "7300", "10.10.0.2", "fd00:10::3",
+					   "--idle-ms", "500", "--retry-ms", "20", "--rate", "1000000", "-j"}));
+	EXPECT_EQ(s.addrs, (std::vector<std::string>{"10.10.0.2", "fd00:10::3"}));
+	EXPECT_EQ(s.port, 7300);
+	EXPECT_EQ(s.to_port, 7300);
+	EXPECT_EQ(s.idle_ms, 500);
+	EXPECT_EQ(s.retry_ms, 20);
+	EXPECT_EQ(s.rate, 1000000u);
+	EXPECT_TRUE(s.json);
+	EXPECT_EQ(std::get<StreamOptions>(parse({"stream", "--port", "1", "--to-port", "2"})).to_port, 2);
+}
+
 TEST(Cli, Errors)
 {
 	using V = std::vector<std::string_view>;
@@ -193,7 +214,9 @@ TEST(Cli, Errors)
 			     V{"connect", "h", "1", "--conns", "12x"}, V{"connect", "h", "1", "--requests", "3"},
 			     V{"rr", "h", "1", "--flows", "2"}, V{"udp", "h", "1", "--size", "65500"},
 			     V{"connect", "h", "1", "--size", "2000000"}, V{"rr", "h", "-5"},
-			     V{"stray", "h", "1", "--kind", "synfin"}, V{"stray", "h", "1", "--kind"}})
+			     V{"stray", "h", "1", "--kind", "synfin"}, V{"stray", "h", "1", "--kind"},
+			     V{"stream", "--idle-ms", "99"}, V{"stream", "--to-port", "0"},
+			     V{"stream", "--retry-ms"}, V{"stream", "h", "--bogus"}})
 		EXPECT_THROW(parse_command_line(bad), UsageError) << (bad.empty() ? "" : bad[0]);
 }
 
