@@ -6,9 +6,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 namespace flowbench {
@@ -21,6 +23,20 @@ void Fd::reset(int fd)
 }
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+Fd stop_signals()
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
+		throw std::runtime_error("sigprocmask: " + errno_text(errno));
+	Fd fd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+	if (!fd)
+		throw std::runtime_error("signalfd: " + errno_text(errno));
+	return fd;
+}
 
 Address resolve(const std::string &host, std::uint16_t port, int socktype)
 {

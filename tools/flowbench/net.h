@@ -71,4 +71,8 @@ std::size_t read_some(int fd, char *buf, std::size_t len, Clock::time_point dead
 
 std::string errno_text(int err);
 
+// SIGTERM and SIGINT blocked and readable from the returned signalfd
+// (non-blocking): a poll loop ends cleanly on them. Throws on failure.
+Fd stop_signals();
+
 }  // namespace flowbench

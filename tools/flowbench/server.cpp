@@ -67,16 +67,10 @@ class Server {
 public:
 	explicit Server(const ServeOptions &o) : name_(o.name)
 	{
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGINT);
-		if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
-			throw std::runtime_error("sigprocmask: " + errno_text(errno));
-		sig_.reset(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+		sig_ = stop_signals();
 		ep_.reset(::epoll_create1(EPOLL_CLOEXEC));
-		if (!sig_ || !ep_)
-			throw std::runtime_error("signalfd/epoll: " + errno_text(errno));
+		if (!ep_)
+			throw std::runtime_error("epoll: " + errno_text(errno));
 		bool v6 = false;
 		tcp_ = listen_socket(o, SOCK_STREAM, v6);
 		add(sig_.get(), EPOLLIN);

@@ -8,12 +8,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <vector>
 
@@ -67,15 +65,7 @@ class Streamer {
 public:
 	explicit Streamer(const StreamOptions &o) : o_(o), idle_(o.idle_ms), retry_(o.retry_ms)
 	{
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGINT);
-		if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
-			throw std::runtime_error("sigprocmask: " + errno_text(errno));
-		sig_.reset(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
-		if (!sig_)
-			throw std::runtime_error("signalfd: " + errno_text(errno));
+		sig_ = stop_signals();
 		lst_ = stream_listener(o.port);
 		for (const auto &a : o.addrs) {
 			Out out;
