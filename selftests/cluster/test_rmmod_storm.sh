@@ -10,10 +10,11 @@
 # ("flowbench stream", one process for all its peers) and pulls the module
 # while the streams run, once they have carried 1 MB (which must take less
 # than 10 s). One "flowbench stream" per node takes what the others send
-# for the whole test. rmmod must succeed every time, and no kernel may warn, oops or leak (the harness checks the consoles; the
-# debug lane runs it under KASAN, lockdep and kmemleak). After the last
-# insmod every node reaches every other again (IPv4 and IPv6) within 5 s,
-# and a TCP transfer carries its bytes intact.
+# for the whole test. rmmod must succeed every time, and no kernel may
+# warn, oops or leak (the harness checks the consoles; the debug lane runs
+# it under KASAN, lockdep and kmemleak). After the last insmod every node
+# reaches every other again (IPv4 and IPv6) within 5 s, and a TCP transfer
+# carries its bytes intact.
 #
 # Nothing streams while the nodes load: on the checker kernel streams that
 # ran through the whole round (paced or not) took the guests' CPU from
@@ -32,12 +33,12 @@ PORT=7300
 load() {
 	insmod "$KO" || return 1
 	busywait 10000 test -e /sys/class/net/shmg0 || return 1
-	{ shml0_configure && ip link set shmg0 up; }
+	shml0_configure && ip link set shmg0 up
 }
 
 # Wait until every other node answers a ping: a stream that starts before
 # its peer has seen us up loses its SYN and waits out TCP's backoff (a
-# round once sent 70 bytes in the second before the pull).
+# round once sent 70 bytes in the last half second before the pull).
 reach_peers() {
 	for p in $(other_nodes); do
 		busywait 10000 ping_ok "$(ip_of "$p")" || return 1
