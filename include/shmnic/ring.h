@@ -610,6 +610,27 @@ stale:
 }
 
 /*
+ * shmnic_bc_peek() for a poll loop with @budget results left: every result
+ * but -EAGAIN costs one, errors included, and -EAGAIN is returned once the
+ * budget is spent. A writer that moves the write index before every look
+ * never lets the ring look empty (each look is -ESTALE or -EBADMSG), so a
+ * loop that ended only on -EAGAIN or on frames taken would never end; one
+ * that runs until this returns -EAGAIN takes at most @budget turns.
+ */
+static inline int shmnic_bc_next(struct shmnic_ring *r, u32 max_nodes,
+				 struct shmnic_frame *f, u64 *lost, int *budget)
+{
+	int err;
+
+	if (*budget <= 0)
+		return -EAGAIN;
+	err = shmnic_bc_peek(r, max_nodes, f, lost);
+	if (err != -EAGAIN)
+		(*budget)--;
+	return err;
+}
+
+/*
  * After copying frame @f (with shmnic_frame_chunk() from r->idx, or
  * shmnic_bc_copy()): check that no writer overwrote its slots meanwhile and
  * advance the cursor. Returns 0, or -ESTALE when the copy is garbage (the

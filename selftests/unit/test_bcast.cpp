@@ -175,35 +175,53 @@ TEST_F(BcastRing, ScribbledWriteIndexCountsAtMostOneRing)
 /*
  * A writer (or scribbler) that moves the write index before every look
  * never lets the ring look empty: every peek is -ESTALE or -EBADMSG, never
- * -EAGAIN. So a poll loop that ends only on -EAGAIN or when its quota of
- * frames is used never ends; shmnic_poll_group() therefore counts every
- * peek that was not -EAGAIN against its quota. Modelled here: that loop
- * returns after exactly its quota of peeks.
+ * -EAGAIN. shmnic_poll_group() runs until shmnic_bc_next() says -EAGAIN,
+ * which it does once the budget is spent, errors included: the loop below
+ * is the kernel's, and it ends after exactly its budget of looks.
  */
-TEST_F(BcastRing, WriterThatKeepsLappingNeverLooksEmpty)
+TEST_F(BcastRing, WriterThatKeepsLappingCannotHoldAPollLoop)
 {
 	write(1, 100, 0);
 	ASSERT_TRUE(read(100, 0));
 	const int quota = 64;
-	int peeks = 0, done = 0, empty = 0;
+	int budget = quota, looks = 0, rc;
 	shmnic_frame f{};
 
-	while (done < quota && peeks < 100000) {
+	for (;;) {
 		/* the hostile writer: a jump past the reader, every time */
-		w.bc->widx = r.idx + slots() + 1 + (u32)peeks;
-		int rc = shmnic_bc_peek(&r, MAX_NODES, &f, &lost);
-		peeks++;
-		if (rc == -EAGAIN) {
-			empty++;
+		w.bc->widx = r.idx + slots() + 1 + (u32)looks;
+		rc = shmnic_bc_next(&r, MAX_NODES, &f, &lost, &budget);
+		if (rc == -EAGAIN)
 			break;
-		}
+		ASSERT_LT(++looks, 100000) << "the loop has no bound";
 		EXPECT_TRUE(rc == -ESTALE || rc == -EBADMSG) << rc;
 		EXPECT_EQ(r.idx, w.bc->widx) << "the cursor resynchronises";
-		done++;		/* errors count, as in shmnic_poll_group() */
 	}
-	EXPECT_EQ(empty, 0);
-	EXPECT_EQ(peeks, quota);
+	EXPECT_EQ(looks, quota);
+	EXPECT_EQ(budget, 0);
 	EXPECT_LE(lost, (u64)quota * slots());
+}
+
+TEST_F(BcastRing, PollBudgetCountsFramesAndLeavesTheRestForLater)
+{
+	for (u64 k = 0; k < 3; k++)
+		write(1, 100, k);
+	shmnic_frame f{};
+	int budget = 2;
+
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(shmnic_bc_next(&r, MAX_NODES, &f, &lost, &budget), 0);
+		shmnic_bc_skip(&r, &f);
+	}
+	EXPECT_EQ(budget, 0);
+	EXPECT_EQ(shmnic_bc_next(&r, MAX_NODES, &f, &lost, &budget), -EAGAIN)
+		<< "a spent budget ends the loop with a frame left";
+	budget = 5;
+	ASSERT_EQ(shmnic_bc_next(&r, MAX_NODES, &f, &lost, &budget), 0);
+	shmnic_bc_skip(&r, &f);
+	EXPECT_EQ(shmnic_bc_next(&r, MAX_NODES, &f, &lost, &budget), -EAGAIN);
+	EXPECT_EQ(budget, 4) << "an empty ring costs nothing";
+	EXPECT_EQ(lost, 0u);
 }
 
 TEST_F(BcastRing, SlotBeingRewrittenAtPeekIsESTALE)

@@ -276,13 +276,10 @@ static int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
 	struct shmnic_frame f;
 	struct sk_buff *skb;
 	u64 lost = 0;
-	int done = 0, err;
+	int budget = quota, err;
 
-	while (done < quota) {
-		err = shmnic_bc_peek(r, shmnic_nodes(sn->sd), &f, &lost);
-		if (err == -EAGAIN)
-			break;
-		done++;
+	while ((err = shmnic_bc_next(r, shmnic_nodes(sn->sd), &f, &lost,
+				     &budget)) != -EAGAIN) {
 		if (err == -EBADMSG) {
 			shmnic_xstat_inc(&sn->rx_x, &sn->rx_x.bad_frames);
 			shmnic_rs_add(rs, SHMNIC_RS_DROPS, 1);
@@ -303,7 +300,7 @@ static int shmnic_poll_group(struct shmnic_net *sn, struct shmnic_ring *r,
 	}
 	if (lost)
 		shmnic_rs_add(rs, SHMNIC_RS_LOST, lost);
-	return done;
+	return quota - budget;
 }
 
 /* Ask every sender for a doorbell; true if frames arrived meanwhile. */
