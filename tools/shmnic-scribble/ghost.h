@@ -13,15 +13,29 @@
 #include <cstdio>
 #include <string>
 
-struct GhostOptions {
-	u32 id = 0;			// node id to join as
+// What the ghost does; --ghost-control can change it while it runs.
+struct GhostMode {
+	bool absent = false;		// not in the cluster (entry absent)
 	u64 drain = 0;			// frames consumed per second, 0: none
 	bool hold_lock = false;		// hold the broadcast lock, bump widx
+
+	bool operator==(const GhostMode &) const = default;
+};
+
+struct GhostOptions {
+	u32 id = 0;			// node id to join as
+	GhostMode mode;			// from --ghost-drain, --ghost-hold-lock
+	std::string control;		// --ghost-control FILE, "" if none
 	double duration = 0;		// seconds, 0: until stopped
 };
 
 // Parse the value of --ghost-drain ("never" or frames per second).
 bool ghost_parse_drain(const std::string &s, u64 &fps);
+
+// Parse one line of a --ghost-control file: "absent", or a --ghost-drain
+// value ("never" or N) optionally followed by " lock" (hold the broadcast
+// lock). Trailing white space is ignored.
+bool ghost_parse_control(const std::string &line, GhostMode &m);
 
 // Join region @base (layout @l, validated) as node o.id and run until
 // @stop is set or the duration is over; leaves the node table entry

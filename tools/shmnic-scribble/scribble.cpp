@@ -148,11 +148,13 @@ void usage(FILE *f)
 		"       [--mode random|targeted|both] [--spare-header] [--nodes N]\n"
 		"       [--kinds KIND,...] [--quiet]\n"
 		"       %s --region FILE --ghost ID [--ghost-drain never|N]\n"
-		"       [--ghost-hold-lock] [--duration S]\n"
+		"       [--ghost-hold-lock] [--ghost-control FILE] [--duration S]\n"
 		"Write random bytes and targeted bad values into a shmnic region\n"
 		"(see shmnic-scribble(1)). Defaults: --duration 10 (0: until SIGTERM),\n"
 		"--rate 20000 writes/s (0: unlimited), --mode both, random seed.\n"
-		"--ghost: join as node ID and never drain (or drain N frames/s).\n",
+		"--ghost: join as node ID and never drain (or drain N frames/s);\n"
+		"--ghost-control: take the mode from FILE's first line, read again\n"
+		"every 10 ms (absent | never | N, then \" lock\" to hold the lock).\n",
 		kProg, kProg);
 }
 
@@ -261,12 +263,16 @@ int parse_args(int argc, char **argv, Options &o)
 			o.ghost = true;
 			o.g.id = static_cast<u32>(n);
 		} else if (a == "--ghost-drain") {
-			if (!value(v) || !ghost_parse_drain(std::string(v), o.g.drain)) {
+			if (!value(v) || !ghost_parse_drain(std::string(v), o.g.mode.drain)) {
 				std::fprintf(stderr, "%s: bad --ghost-drain\n", kProg);
 				return 2;
 			}
 		} else if (a == "--ghost-hold-lock") {
-			o.g.hold_lock = true;
+			o.g.mode.hold_lock = true;
+		} else if (a == "--ghost-control") {
+			if (!value(v))
+				return 2;
+			o.g.control = std::string(v);
 		} else if (a == "--mode") {
 			if (!value(v))
 				return 2;
@@ -288,8 +294,8 @@ int parse_args(int argc, char **argv, Options &o)
 			return 2;
 		}
 	}
-	if (!o.ghost && (o.g.drain || o.g.hold_lock)) {
-		std::fprintf(stderr, "%s: --ghost-drain and --ghost-hold-lock need --ghost\n",
+	if (!o.ghost && (o.g.mode.drain || o.g.mode.hold_lock || !o.g.control.empty())) {
+		std::fprintf(stderr, "%s: --ghost-drain, --ghost-hold-lock and --ghost-control need --ghost\n",
 			     kProg);
 		return 2;
 	}

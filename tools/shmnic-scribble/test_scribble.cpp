@@ -12,7 +12,8 @@
  * with --ghost-drain 10 it consumes some but not all of 60 frames node 0
  * sends it in a second, with --ghost-drain never none; with
  * --ghost-hold-lock it holds the broadcast lock and moves the write index;
- * when it is stopped its entry is absent and the lock free.
+ * when it is stopped its entry is absent and the lock free; with
+ * --ghost-control it changes mode as its control file says.
  *
  * usage: test_shmnic_scribble PATH-TO-shmnic-scribble
  */
@@ -27,6 +28,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <csignal>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -187,6 +190,55 @@ int ghost_consumed(const std::string &prog, TempRegion &r,
 	return static_cast<int>(__atomic_load_n(&tx.rx->cons, __ATOMIC_ACQUIRE) - tx.idx + 60);
 }
 
+// Write @mode into control file @path as a test would: a new file renamed
+// over the old one.
+void set_control(const std::string &path, const char *mode)
+{
+	const std::string tmp = path + ".tmp";
+	std::FILE *f = std::fopen(tmp.c_str(), "w");
+
+	CHECK(f && std::fprintf(f, "%s\n", mode) > 0 && !std::fclose(f) &&
+	      !std::rename(tmp.c_str(), path.c_str()), "cannot write %s", path.c_str());
+}
+
+// --ghost-control: the ghost starts absent, joins, takes the lock, leaves
+// and joins again under a new epoch as the file says; a line it cannot
+// parse changes nothing.
+void ghost_control(const std::string &prog, TempRegion &r, const shmnic_layout &l)
+{
+	format(r, l);
+	const std::string ctl = r.path() + ".ghost";
+	shmnic_node *n = shmnic_node_at(r.base(), &l, 3);
+	auto *bc = static_cast<shmnic_bcast_hdr *>(shmnic_bcast_ring_at(r.base(), &l, 0));
+	auto up = [&] { return __atomic_load_n(&n->state, __ATOMIC_ACQUIRE) == SHMNIC_NODE_UP; };
+	auto locked = [&] { return __atomic_load_n(&bc->lock, __ATOMIC_ACQUIRE) == 4; };
+
+	set_control(ctl, "absent");
+	pid_t pid = start(prog, { "--region", r.path(), "--ghost", "3",
+				  "--ghost-control", ctl, "--duration", "5" });
+	CHECK(pid > 0, "spawn failed");
+	::usleep(300000);
+	CHECK(!up(), "a ghost told to be absent is up");
+	set_control(ctl, "never");
+	CHECK(wait_for(up), "the ghost did not join");
+	u32 e1 = __atomic_load_n(&n->epoch, __ATOMIC_ACQUIRE);
+	set_control(ctl, "20 lock");
+	CHECK(wait_for(locked), "the ghost did not take the lock (%u)", bc->lock);
+	set_control(ctl, "absent");
+	CHECK(wait_for([&] { return !up() && !locked(); }),
+	      "the ghost did not leave (state %u, lock %u)", n->state, bc->lock);
+	set_control(ctl, "never");
+	CHECK(wait_for(up), "the ghost did not join again");
+	CHECK(n->epoch == e1 + 1, "epoch %u after %u", n->epoch, e1);
+	set_control(ctl, "bogus");
+	::usleep(100000);
+	CHECK(up(), "a line it cannot parse changed the mode");
+	CHECK(::kill(pid, SIGTERM) == 0, "kill");
+	int rc = reap(pid);
+	CHECK(rc == 0 && !up(), "exit %d, state %u", rc, n->state);
+	::unlink(ctl.c_str());
+}
+
 u64 changed(const std::vector<u8> &before, const u8 *now, u64 from, u64 to)
 {
 	u64 n = 0;
@@ -324,6 +376,7 @@ int main(int argc, char **argv)
 	      "lock %u widx %u", bc->lock, bc->widx);
 	rc = reap(pid);
 	CHECK(rc == 0 && bc->lock == 0, "exit %d, lock %u after the ghost", rc, bc->lock);
+	ghost_control(prog, r, l);
 	format(r, l);
 	{
 		// node 2 is up and alive: its heartbeat moves
@@ -354,6 +407,8 @@ int main(int argc, char **argv)
 	      "bad --kinds accepted");
 	CHECK(scribble(prog, { "--region", r.path(), "--ghost-drain", "5" }) == 2,
 	      "--ghost-drain without --ghost accepted");
+	CHECK(scribble(prog, { "--region", r.path(), "--ghost-control", "f" }) == 2,
+	      "--ghost-control without --ghost accepted");
 	CHECK(scribble(prog, { "--region", r.path(), "--ghost", "3", "--ghost-drain",
 			       "-1" }) == 2, "bad --ghost-drain accepted");
 	CHECK(scribble(prog, { "--region", r.path() + ".missing", "--duration",
