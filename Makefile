@@ -6,6 +6,7 @@
 # make check-debug  the cluster selftests on a 6.12 debug kernel (KASAN, lockdep,
 #                  kmemleak...), built once from linux-source-6.12 and cached
 # make bench      benchmarks: shml0 against virtio-net, the userspace ring, the global gateway
+# make profile    where two VMs' CPUs go during iperf3 over shml0 and virtio-net (perf)
 # make deps       install the Debian packages the above need (run as root)
 
 # The kernel the module is built for and the harness boots: the newest
@@ -17,7 +18,7 @@ JOBS  ?= $(shell nproc)
 
 export KVER BUILD
 
-.PHONY: all module tools deps lint check check-debug unit-check cluster-check demo bench clean
+.PHONY: all module tools deps lint check check-debug unit-check cluster-check demo bench profile clean
 
 all: module tools
 
@@ -58,6 +59,10 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tools/bench/run
+
+profile: deps
+	$(MAKE) all
+	tools/bench/profile
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
