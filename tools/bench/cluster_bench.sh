@@ -115,6 +115,15 @@ measure() {
 	return $_rc
 }
 
+# bench FUNCTION ARGS...: run a measurement in this shell (not in a
+# pipeline's subshell: measure() counts the barriers in MEASURE), print its
+# line and keep it in /tmp/bench.lines.
+bench() {
+	"$@" >/tmp/bench.line
+	cat /tmp/bench.line
+	cat /tmp/bench.line >>/tmp/bench.lines
+}
+
 # tcp LINK ADDR STREAMS: a "BENCH tcp ..." line, at the link's MTU now.
 tcp() {
 	[ "$1" = shml0 ] && [ "$3" = 1 ] && doorbells >/tmp/db.before
@@ -262,23 +271,23 @@ case $ME in
 		ping -c 2 -i 0.2 -W 2 "$(addr_of "$link")" >/dev/null 2>&1
 	done
 	: >/tmp/bench.lines
-	rtt loopback 127.0.0.1 | tee -a /tmp/bench.lines
+	bench rtt loopback 127.0.0.1
 	for link in $LINKS; do
-		rtt "$link" "$(addr_of "$link")" | tee -a /tmp/bench.lines
+		bench rtt "$link" "$(addr_of "$link")"
 	done
 	for link in $LINKS; do
 		a=$(addr_of "$link")
-		tcp "$link" "$a" 1 | tee -a /tmp/bench.lines
-		tcp "$link" "$a" 4 | tee -a /tmp/bench.lines
-		udp "$link" "$a" 64 | tee -a /tmp/bench.lines
-		udp "$link" "$a" 1400 | tee -a /tmp/bench.lines
+		bench tcp "$link" "$a" 1
+		bench tcp "$link" "$a" 4
+		bench udp "$link" "$a" 64
+		bench udp "$link" "$a" 1400
 	done
 	set_mtu "$JUMBO"
 	echo "$JUMBO" >"$ST/mtu-$((MEASURE + 1))"
 	for link in $LINKS; do
 		a=$(addr_of "$link")
-		tcp "$link" "$a" 1 | tee -a /tmp/bench.lines
-		tcp "$link" "$a" 4 | tee -a /tmp/bench.lines
+		bench tcp "$link" "$a" 1
+		bench tcp "$link" "$a" 4
 	done
 	touch "$ST/done"
 	if [ -s /tmp/db.after ]; then
