@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # nodes: 2
 #
-# Where the guests' CPUs go while they move bulk TCP, run on both VMs by
+# Where the guests' CPUs go while they move bulk TCP (or, with UDP=SIZE,
+# UDP datagrams of SIZE bytes sent as fast as iperf3 can), run on both VMs by
 # tools/bench/profile through
 #   qemu/cluster --nodes 2 --links KINDS --run tools/bench/profile_guest.sh
 # with perf in the VMs (SHMNIC_GUEST_PROGS=/usr/bin/perf). For shml0 and
@@ -12,7 +13,7 @@
 # (/proc/stat: user, system, softirq, idle) to
 # $SHMNIC_OUT/profile/<vm>.<link>.txt, and node0 prints the bytes moved.
 # Settings (tools/bench/profile puts assignments right below this header):
-: "${SECS:=10}" "${FREQ:=499}" "${TOP:=30}"
+: "${SECS:=10}" "${FREQ:=499}" "${TOP:=30}" "${UDP:=}"
 
 # shellcheck source=selftests/cluster/lib.sh
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
@@ -59,8 +60,13 @@ for l in $LINKS; do
 	rec=$!
 	if [ "$ME" = 0 ]; then
 		sleep 0.5
-		iperf3 -c "$addr" -t "$SECS" -J >"/tmp/iperf.$name.json" 2>&1
-		info "$name: $(jq -r '"\(.end.sum_received.bytes // 0) bytes in \(.end.sum_received.seconds // 0) s, \(((.end.sum_received.bits_per_second // 0) / 1e9 * 1000 | floor) / 1000) Gbit/s"' "/tmp/iperf.$name.json")"
+		if [ -n "$UDP" ]; then
+			iperf3 -c "$addr" -t "$SECS" -u -b 0 -l "$UDP" -J >"/tmp/iperf.$name.json" 2>&1
+			info "$name: $(jq -r '"\(.end.sum.packets // 0) datagrams of '"$UDP"' B sent, \(.end.sum.lost_packets // 0) lost, \(((.end.sum.packets // 0) - (.end.sum.lost_packets // 0)) / (.end.sum.seconds // 1) / 10 | floor / 100) kpps received"' "/tmp/iperf.$name.json")"
+		else
+			iperf3 -c "$addr" -t "$SECS" -J >"/tmp/iperf.$name.json" 2>&1
+			info "$name: $(jq -r '"\(.end.sum_received.bytes // 0) bytes in \(.end.sum_received.seconds // 0) s, \(((.end.sum_received.bits_per_second // 0) / 1e9 * 1000 | floor) / 1000) Gbit/s"' "/tmp/iperf.$name.json")"
+		fi
 	fi
 	wait "$rec" || info "$name: perf record failed: $(tail -n 2 "/tmp/perf.$name.err")"
 	c1=$(stat_cpu)

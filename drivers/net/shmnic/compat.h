@@ -11,6 +11,13 @@
 #include <net/genetlink.h>
 #include <net/udp.h>
 
+/* 6.6 split <net/page_pool.h> into types and helpers. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+#include <net/page_pool.h>
+#else
+#include <net/page_pool/helpers.h>
+#endif
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
 /* 6.11 added pcim_iomap_region() and deprecated pcim_iomap_table(). */
 static inline void __iomem *pcim_iomap_region(struct pci_dev *pdev, int bar,

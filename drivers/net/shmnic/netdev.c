@@ -59,7 +59,11 @@ static int shmnic_open(struct net_device *ndev)
 {
 	struct shmnic_net *sn = netdev_priv(ndev);
 	u32 id;
+	int err;
 
+	err = shmnic_rx_pool_create(sn);
+	if (err)
+		return err;
 	for (id = 0; id < shmnic_nodes(sn->sd); id++) {
 		if (id == sn->sd->id)
 			continue;
@@ -85,6 +89,7 @@ static int shmnic_stop(struct net_device *ndev)
 	netif_tx_stop_all_queues(ndev);
 	netif_carrier_off(ndev);
 	napi_disable(&sn->napi);
+	shmnic_rx_pool_destroy(sn);
 	return 0;
 }
 

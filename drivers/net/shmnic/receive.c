@@ -10,6 +10,7 @@
 #include <linux/if_vlan.h>
 #include <linux/virtio_net.h>
 
+#include "compat.h"
 #include "shmnic.h"
 #include "stats.h"
 
@@ -44,12 +45,29 @@ static int shmnic_meta_to_skb(struct sk_buff *skb, const struct shmnic_meta *m)
 
 /* --- receive ------------------------------------------------------------ */
 
-/* An skb for a frame of @len bytes: linear when small, paged when large. */
+/* Bytes of a large frame copied into the skb's linear part: the headers
+ * the stack reads next. The rest goes to page fragments.
+ */
+#define SHMNIC_RX_LINEAR	256
+/* Pages of 16 KiB for the rest: a 64 KiB frame in four fragments, where
+ * order-0 pages took sixteen and cost more per byte without ERMS (see
+ * Documentation/performance.rst).
+ */
+#define SHMNIC_RX_PAGE_ORDER	2
+#define SHMNIC_RX_PAGE_SIZE	(PAGE_SIZE << SHMNIC_RX_PAGE_ORDER)
+
+/* An skb for a frame of @len bytes: linear when small; when large, a small
+ * head and pages from the adapter's page pool. Those pages come back
+ * to the pool when the stack frees the skb and are not zeroed again, where
+ * a page from the allocator is (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), at a cost
+ * close to the copy's own.
+ */
 static struct sk_buff *shmnic_rx_alloc(struct shmnic_net *sn, u32 len)
 {
-	const u32 linear = 256;
 	struct sk_buff *skb;
-	int err;
+	struct page *page;
+	u32 left, c;
+	int i;
 
 	if (len <= SKB_WITH_OVERHEAD(PAGE_SIZE) - NET_SKB_PAD - NET_IP_ALIGN) {
 		skb = napi_alloc_skb(&sn->napi, len);
@@ -57,15 +75,56 @@ static struct sk_buff *shmnic_rx_alloc(struct shmnic_net *sn, u32 len)
 			skb_put(skb, len);
 		return skb;
 	}
-	skb = alloc_skb_with_frags(linear + NET_IP_ALIGN, len - linear, 0,
-				   &err, GFP_ATOMIC);
+	skb = napi_alloc_skb(&sn->napi, SHMNIC_RX_LINEAR);
 	if (!skb)
 		return NULL;
-	skb_reserve(skb, NET_IP_ALIGN);
-	skb_put(skb, linear);
-	skb->data_len = len - linear;
-	skb->len += len - linear;
+	skb_mark_for_recycle(skb);
+	skb_put(skb, SHMNIC_RX_LINEAR);
+	left = len - SHMNIC_RX_LINEAR;
+	for (i = 0; left; i++) {
+		/* SHMNIC_MAX_FRAME fits: see the BUILD_BUG_ON in shmnic_rx_pool_create() */
+		page = page_pool_dev_alloc_pages(sn->rx_pool);
+		if (!page) {
+			kfree_skb(skb);
+			return NULL;
+		}
+		c = min_t(u32, left, SHMNIC_RX_PAGE_SIZE);
+		skb_add_rx_frag(skb, i, page, 0, c, SHMNIC_RX_PAGE_SIZE);
+		left -= c;
+	}
 	return skb;
+}
+
+/* The page pool of the large frames' fragments (shmnic_rx_alloc()), from
+ * ndo_open to ndo_stop. Pages still in the stack when it is destroyed go
+ * back to the allocator as they come home (the core's work, not ours).
+ */
+int shmnic_rx_pool_create(struct shmnic_net *sn)
+{
+	struct page_pool_params pp = {
+		.order = SHMNIC_RX_PAGE_ORDER,
+		/* 8 MiB: a TCP receive window (tcp_rmem: 6 MiB) */
+		.pool_size = 512,
+		.nid = NUMA_NO_NODE,
+		.dev = sn->ndev->dev.parent,
+	};
+
+	BUILD_BUG_ON(DIV_ROUND_UP(SHMNIC_MAX_FRAME - SHMNIC_RX_LINEAR,
+				  SHMNIC_RX_PAGE_SIZE) > MAX_SKB_FRAGS);
+	sn->rx_pool = page_pool_create(&pp);
+	if (IS_ERR(sn->rx_pool)) {
+		int err = PTR_ERR(sn->rx_pool);
+
+		sn->rx_pool = NULL;
+		return err;
+	}
+	return 0;
+}
+
+void shmnic_rx_pool_destroy(struct shmnic_net *sn)
+{
+	page_pool_destroy(sn->rx_pool);
+	sn->rx_pool = NULL;
 }
 
 /* skb_store_bits() for a large frame in an skb of shmnic_rx_alloc(): the

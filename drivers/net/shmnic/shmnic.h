@@ -161,6 +161,7 @@ struct shmnic_net {
 	struct shmnic_dev *sd;
 	u32 net;
 	struct napi_struct napi;
+	struct page_pool *rx_pool;	/* large frames' pages, while open */
 	struct shmnic_peer *peers;	/* [max_nodes], ours unused */
 	struct shmnic_ring bc_rx;	/* our cursor on the broadcast ring */
 	struct shmnic_ring bc_tx;
@@ -298,6 +299,8 @@ int shmnic_peer_ctrl_send(struct shmnic_net *sn, u32 id, const void *data,
 
 /* receive.c */
 int shmnic_poll(struct napi_struct *napi, int budget);
+int shmnic_rx_pool_create(struct shmnic_net *sn);
+void shmnic_rx_pool_destroy(struct shmnic_net *sn);
 void shmnic_net_rx_setup(struct shmnic_net *sn);
 
 /* group.c */
