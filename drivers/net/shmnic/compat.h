@@ -11,6 +11,14 @@
 #include <net/genetlink.h>
 #include <net/udp.h>
 
+/* The receive path's pages come from a page_pool (receive.c). Every
+ * distribution kernel has one (NIC drivers and veth select it); a kernel
+ * configured without it cannot load the module.
+ */
+#if !IS_ENABLED(CONFIG_PAGE_POOL)
+#error "shmnic needs a kernel with CONFIG_PAGE_POOL (selected by VETH and most NIC drivers)"
+#endif
+
 /* 6.6 split <net/page_pool.h> into types and helpers. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
 #include <net/page_pool.h>
