@@ -46,6 +46,15 @@ cpu_split() {
 	}'
 }
 
+# iperf3's extra arguments, and the jq summary node0 prints of its JSON
+if [ -n "$UDP" ]; then
+	udp_args="-u -b 0 -l $UDP"
+	summary='"\(.end.sum.packets // 0) datagrams of '"$UDP"' B sent, \(.end.sum.lost_packets // 0) lost, \(((.end.sum.packets // 0) - (.end.sum.lost_packets // 0)) / (.end.sum.seconds // 1) / 10 | floor / 100) kpps received"'
+else
+	udp_args=""
+	summary='"\(.end.sum_received.bytes // 0) bytes in \(.end.sum_received.seconds // 0) s, \(((.end.sum_received.bits_per_second // 0) / 1e9 * 1000 | floor) / 1000) Gbit/s"'
+fi
+
 [ "$ME" = 1 ] && iperf3_server
 n=0
 for l in $LINKS; do
@@ -60,13 +69,9 @@ for l in $LINKS; do
 	rec=$!
 	if [ "$ME" = 0 ]; then
 		sleep 0.5
-		if [ -n "$UDP" ]; then
-			iperf3 -c "$addr" -t "$SECS" -u -b 0 -l "$UDP" -J >"/tmp/iperf.$name.json" 2>&1
-			info "$name: $(jq -r '"\(.end.sum.packets // 0) datagrams of '"$UDP"' B sent, \(.end.sum.lost_packets // 0) lost, \(((.end.sum.packets // 0) - (.end.sum.lost_packets // 0)) / (.end.sum.seconds // 1) / 10 | floor / 100) kpps received"' "/tmp/iperf.$name.json")"
-		else
-			iperf3 -c "$addr" -t "$SECS" -J >"/tmp/iperf.$name.json" 2>&1
-			info "$name: $(jq -r '"\(.end.sum_received.bytes // 0) bytes in \(.end.sum_received.seconds // 0) s, \(((.end.sum_received.bits_per_second // 0) / 1e9 * 1000 | floor) / 1000) Gbit/s"' "/tmp/iperf.$name.json")"
-		fi
+		# shellcheck disable=SC2086 # $udp_args: words on purpose
+		iperf3 -c "$addr" -t "$SECS" $udp_args -J >"/tmp/iperf.$name.json" 2>&1
+		info "$name: $(jq -r "$summary" "/tmp/iperf.$name.json")"
 	fi
 	wait "$rec" || info "$name: perf record failed: $(tail -n 2 "/tmp/perf.$name.err")"
 	c1=$(stat_cpu)

@@ -81,8 +81,8 @@ static struct sk_buff *shmnic_rx_alloc(struct shmnic_net *sn, u32 len)
 	skb_mark_for_recycle(skb);
 	skb_put(skb, SHMNIC_RX_LINEAR);
 	left = len - SHMNIC_RX_LINEAR;
+	/* At most MAX_SKB_FRAGS: see shmnic_rx_pool_create() */
 	for (i = 0; left; i++) {
-		/* SHMNIC_MAX_FRAME fits: see the BUILD_BUG_ON in shmnic_rx_pool_create() */
 		page = page_pool_dev_alloc_pages(sn->rx_pool);
 		if (!page) {
 			kfree_skb(skb);
