@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# The virtio-net links between node0 and node1, and node0's link to ext
-# (--external), sourced by qemu/cluster.
+# The virtio-net links between node0 and node1, and the gateways' links to
+# ext (--external, --gateways), sourced by qemu/cluster.
 # --links KIND[,KIND...] gives one link per entry, K = 0, 1, ... in order;
 # link K is a virtio-net NIC in each of the two VMs, MAC 52:54:00:2K:00:0i,
 # addressed by qemu/init as 10.2K.0.(i+1)/24 and fd00:2K::(i+1)/64. The
@@ -14,15 +14,19 @@
 #   tap     a tap device per VM on a host bridge that holds only those two
 #           taps, made for the run and removed after it (root); the only
 #           kind with the virtio-net header, hence checksum and TSO offload
-# The ext link is one of these kinds too (--ext-link, default socket);
-# node0 is its first side, ext the second. A restart (killvm --restart) of
-# node0 cuts its stream and socket links.
+# The ext links are of one of these kinds too (--ext-link, default
+# socket): ext link K joins node K (K < --gateways; its first side) to ext
+# (the second side), MACs 52:54:00:31:0K:01 and :02. A restart (killvm
+# --restart) of a node cuts its stream and socket links; dgram, l2tpv3 and
+# tap links survive it.
 
 LINK_KINDS="dgram stream socket l2tpv3 tap"
 LINKS=(dgram)
 EXT_LINK=socket
-# Slot of the ext link in the arrays below; node links are 0..9.
+# Slot of ext link 0 in the arrays below (ext link K: EXT_K + K); node
+# links are 0..9.
 EXT_K=10
+GATEWAYS=1
 declare -a LINK_PORT LINK_PORT2 LINK_BRIDGE LINK_TAP0 LINK_TAP1
 
 link_kind_ok() { [[ " $LINK_KINDS " == *" $1 "* ]]; }
@@ -108,7 +112,11 @@ links_prepare() {
 			link_prepare "$k" "${LINKS[k]}"
 		done
 	fi
-	[ "$EXTERNAL" != 1 ] || link_prepare "$EXT_K" "$EXT_LINK"
+	if [ "$EXTERNAL" = 1 ]; then
+		for ((k = 0; k < GATEWAYS; k++)); do
+			link_prepare $((EXT_K + k)) "$EXT_LINK"
+		done
+	fi
 }
 
 links_cleanup() {
@@ -168,14 +176,27 @@ links_args() {
 	done
 }
 
-# ext_link_args I: QEMU arguments of the ext link in VM I (node0 or ext).
-ext_link_args() {
-	local i=$1 side=0 other=$EXT
-	[ "$i" = 0 ] || { side=1; other=0; }
+# ext_link_arg K SIDE I OTHER: QEMU arguments of side SIDE of ext link K,
+# in VM I whose other end is VM OTHER.
+ext_link_arg() {
+	local k=$1 side=$2
 	echo -netdev
-	link_netdev "$EXT_K" "$EXT_LINK" "$side" "$i" "$other" xn
+	link_netdev $((EXT_K + k)) "$EXT_LINK" "$side" "$3" "$4" "xn$k"
 	echo -device
-	echo "virtio-net-pci,netdev=xn,mac=52:54:00:31:00:0$((side + 1))"
+	echo "virtio-net-pci,netdev=xn$k,mac=52:54:00:31:0$k:0$((side + 1))"
+}
+
+# ext_link_args I: QEMU arguments of the ext links of VM I: gateway K's
+# one link, or all of ext's in order (its eth0, eth1, ...).
+ext_link_args() {
+	local i=$1 k
+	if [ "$i" != "$EXT" ]; then
+		ext_link_arg "$i" 0 "$i" "$EXT"
+		return
+	fi
+	for ((k = 0; k < GATEWAYS; k++)); do
+		ext_link_arg "$k" 1 "$i" "$k"
+	done
 }
 
 # link_listening K KIND: the listening end of link K exists (a link of a

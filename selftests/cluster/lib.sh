@@ -260,9 +260,13 @@ file_check() {
 # --- global network (shmg0) ----------------------------------------------------
 # global_setup: this node's part of the global network: GLOBAL_IP and
 # GLOBAL_IP6 on shmg0 (every node the same), no reverse-path filtering;
-# the nodes route ext's network through node0 over shml0, node0 (the
-# gateway) forwards. Nothing to do on ext (qemu/init routes 10.99.0.0/24
-# and fd00:99::/64 through node0). Returns non-zero on the first failure.
+# the gateways forward. With one gateway the nodes route ext's network
+# through node0 over shml0 (static routes; qemu/init routes 10.99.0.0/24
+# and fd00:99::/64 on ext through node0). With several (qemu/cluster
+# --gateways), BIRD routes: its routes out of the cluster take the GLOBAL
+# address as source, so the kernel accepts them only now; wait (10 s) until
+# they are there. Nothing to do on ext. Returns non-zero on the first
+# failure.
 global_setup() {
 	is_ext && return 0
 	[ -e /sys/class/net/shmg0 ] || { info "global_setup: no shmg0"; return 1; }
@@ -271,13 +275,30 @@ global_setup() {
 	shmnicctl global add dev shmg0 addr "$GLOBAL_IP6" &&
 	sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.shmg0.rp_filter=0 ||
 		return 1
-	if [ "$ME" = 0 ]; then
+	if is_gateway; then
 		sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 			net.ipv4.conf.shml0.accept_local=1
+	elif [ "${SHMNIC_GATEWAYS:-1}" -ge 2 ]; then
+		busywait 10000 route_from_global "$EXT_IP" &&
+			busywait 10000 route_from_global "$EXT_IP6"
 	else
 		ip route add 172.31.0.0/24 via 10.10.0.1 dev shml0 src "$GLOBAL_IP" &&
 		ip -6 route add fd00:31::/64 via fd00:10::1 dev shml0 src "$GLOBAL_IP6"
 	fi
+}
+
+# Is this node one of the gateways (node0, or node0..node(N-1) with
+# qemu/cluster --gateways N)?
+is_gateway() {
+	! is_ext && [ "$ME" -lt "${SHMNIC_GATEWAYS:-1}" ]
+}
+
+# The kernel's route to ADDR leaves shml0 from the GLOBAL address.
+route_from_global() { # ADDR
+	case $1 in
+	*:*) ip -6 route get "$1" 2>/dev/null | grep -q "dev shml0 .*src $GLOBAL_IP6" ;;
+	*) ip route get "$1" 2>/dev/null | grep -q "dev shml0 .*src $GLOBAL_IP" ;;
+	esac
 }
 
 # --- flowbench -------------------------------------------------------------------

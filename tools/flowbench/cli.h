@@ -36,6 +36,8 @@ struct ConnectOptions {
 	std::uint64_t conns = 100;
 	unsigned parallel = 1;
 	std::size_t size = 64;
+	std::uint64_t requests = 1;  // round trips per connection
+	std::uint64_t rate = 0;      // bytes/s a connection may send; 0: any
 	int timeout_ms = 5000;  // per connection, connect to last byte
 	bool json = false;
 };

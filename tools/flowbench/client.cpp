@@ -87,6 +87,7 @@ int run_connect(const ConnectOptions &o)
 	sum.conns = o.conns;
 	sum.parallel = o.parallel;
 	sum.size = o.size;
+	sum.requests = o.requests;
 	std::mutex mu;
 	std::atomic<std::uint64_t> next{0};
 	auto t0 = Clock::now();
@@ -96,15 +97,26 @@ int run_connect(const ConnectOptions &o)
 			workers.emplace_back([&, w] {
 				std::mt19937_64 rng(std::random_device{}() ^ (std::uint64_t{w} << 32));
 				while (next.fetch_add(1) < o.conns) {
-					auto payload = random_bytes(rng, o.size);
 					auto deadline = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
 					try {
 						Fd fd = tcp_connect(target, deadline);
+						if (o.rate)  // TCP paces itself (no fq qdisc needed)
+							::setsockopt(fd.get(), SOL_SOCKET, SO_MAX_PACING_RATE, &o.rate,
+								     sizeof(o.rate));
 						FrameDecoder dec(kMaxFrame);
-						Reply r = round_trip(fd.get(), dec, payload, deadline);
+						std::string name;
+						for (std::uint64_t i = 0; i < o.requests; i++) {
+							Reply r = round_trip(fd.get(), dec, random_bytes(rng, o.size),
+									     deadline);
+							if (i > 0 && r.name != name)
+								throw NetError(Failure::corrupt,
+									       "one connection answered by " + name +
+										       " and " + r.name);
+							name = std::move(r.name);
+						}
 						std::lock_guard lock(mu);
 						sum.ok++;
-						sum.servers[r.name]++;
+						sum.servers[name]++;
 					} catch (const NetError &e) {
 						std::lock_guard lock(mu);
 						sum.failures.add(e.kind);

@@ -113,7 +113,8 @@ std::string connect_json(const ConnectSummary &s)
 {
 	return "{\"mode\":\"connect\",\"addr\":" + q(s.addr) + ",\"port\":" + std::to_string(s.port) +
 	       ",\"conns\":" + std::to_string(s.conns) + ",\"parallel\":" + std::to_string(s.parallel) +
-	       ",\"size\":" + std::to_string(s.size) + ",\"ok\":" + std::to_string(s.ok) +
+	       ",\"size\":" + std::to_string(s.size) + ",\"requests\":" + std::to_string(s.requests) +
+	       ",\"ok\":" + std::to_string(s.ok) +
 	       ",\"failed\":" + std::to_string(s.failures.total()) + ",\"servers\":" + json_counts(s.servers) +
 	       ",\"failures\":" + json_failures(s.failures) + ",\"first_error\":" + q(s.first_error) +
 	       ",\"elapsed_s\":" + num(s.elapsed_s, 6) + ",\"conns_per_s\":" + num(s.conns_per_s(), 3) +

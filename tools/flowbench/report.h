@@ -30,6 +30,7 @@ struct ConnectSummary {
 	std::uint64_t conns = 0;
 	unsigned parallel = 1;
 	std::size_t size = 0;
+	std::uint64_t requests = 1;  // per connection
 	std::uint64_t ok = 0;
 	std::map<std::string, std::uint64_t> servers;  // name -> connections
 	Failures failures;

@@ -156,7 +156,12 @@ TEST(Cli, ConnectRrUdp)
 	EXPECT_EQ(c.conns, 200u);
 	EXPECT_EQ(c.parallel, 8u);
 	EXPECT_EQ(c.size, 100u);
+	EXPECT_EQ(c.requests, 1u);
+	EXPECT_EQ(c.rate, 0u);
 	EXPECT_TRUE(c.json);
+	c = std::get<ConnectOptions>(parse({"connect", "h", "1", "--requests", "12", "--rate", "1000000"}));
+	EXPECT_EQ(c.requests, 12u);
+	EXPECT_EQ(c.rate, 1000000u);
 	// options may come first; parallel is capped by conns
 	c = std::get<ConnectOptions>(parse({"connect", "--parallel", "8", "--conns", "3", "::1", "7"}));
 	EXPECT_EQ(c.addr, "::1");
@@ -211,7 +216,8 @@ TEST(Cli, Errors)
 	for (const V &bad : {V{}, V{"bogus"}, V{"serve", "--port"}, V{"serve", "--port", "0"},
 			     V{"serve", "--port", "65536"}, V{"serve", "--name", ""}, V{"serve", "x"},
 			     V{"connect", "h"}, V{"connect", "h", "1", "2"}, V{"connect", "h", "1", "--conns", "0"},
-			     V{"connect", "h", "1", "--conns", "12x"}, V{"connect", "h", "1", "--requests", "3"},
+			     V{"connect", "h", "1", "--conns", "12x"}, V{"connect", "h", "1", "--requests", "0"},
+			     V{"connect", "h", "1", "--rate", "0"}, V{"rr", "h", "1", "--rate", "5"},
 			     V{"rr", "h", "1", "--flows", "2"}, V{"udp", "h", "1", "--size", "65500"},
 			     V{"connect", "h", "1", "--size", "2000000"}, V{"rr", "h", "-5"},
 			     V{"stray", "h", "1", "--kind", "synfin"}, V{"stray", "h", "1", "--kind"},
@@ -259,6 +265,7 @@ TEST(Report, ConnectVerdictAndJson)
 	EXPECT_TRUE(s.passed());
 	EXPECT_DOUBLE_EQ(s.conns_per_s(), 2);
 	auto j = connect_json(s);
+	EXPECT_NE(j.find("\"size\":64,\"requests\":1,"), std::string::npos) << j;
 	EXPECT_NE(j.find("\"servers\":{\"node1\":3,\"node2\":1}"), std::string::npos) << j;
 	EXPECT_NE(j.find("\"conns_per_s\":2.000"), std::string::npos) << j;
 	EXPECT_NE(j.find("\"passed\":true"), std::string::npos) << j;

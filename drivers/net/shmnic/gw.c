@@ -62,6 +62,7 @@ static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_GWS_FLOWS_PURGED] = "gw_flows_purged",
 	[SHMNIC_GWS_ANSWERED] = "gw_queries_answered",
 	[SHMNIC_GWS_NO_CONN] = "gw_no_conn",
+	[SHMNIC_GWS_FLOWS_ADOPTED] = "gw_flows_adopted",
 };
 
 /* Gateways the hooks look at (normally one); RCU, writers under RTNL. */
@@ -107,9 +108,15 @@ static unsigned int shmnic_gw_dispatch(struct shmnic_gw *gw,
 	if (node >= 0 && pk->key.proto == IPPROTO_TCP && !pk->icmp &&
 	    shmnic_gw_pkt_opens(pk) && f.state != SHMNIC_FS_SYN)
 		node = -ENOENT;
+	/* Another gateway's flow, served by a node gone since: ask. */
+	if (node >= 0 && own < 0 && node != sd->id &&
+	    !shmnic_node_reachable(sd, node, SHMNIC_NET_GLOBAL))
+		node = -ENOENT;
 	if (node >= 0) {
 		if (own >= 0 && !pk->icmp)
 			shmnic_gw_flow_touch(gw, own, &f, pk);
+		else if (!pk->icmp)
+			shmnic_gw_flow_adopt(gw, pk, hash, &f);
 		if (node == sd->id) {
 			shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
 			return NF_ACCEPT;
@@ -125,7 +132,7 @@ static unsigned int shmnic_gw_dispatch(struct shmnic_gw *gw,
 	if (local == SHMNIC_ANS_CONN) {
 		shmnic_gw_flow_add(gw, &pk->key, hash, sd->id,
 				   pk->key.proto == IPPROTO_UDP ?
-				   SHMNIC_FS_UDP : SHMNIC_FS_EST);
+				   SHMNIC_FS_UDP : SHMNIC_FS_EST, false);
 		shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
 		return NF_ACCEPT;
 	}

@@ -31,6 +31,7 @@ enum shmnic_gw_stat {
 	SHMNIC_GWS_NO_CONN,		/* TCP segments of no connection, not a
 					 * SYN: left to our stack (a reset)
 					 */
+	SHMNIC_GWS_FLOWS_ADOPTED,	/* copied from another gateway's part */
 	SHMNIC_GWS_MAX
 };
 
@@ -130,7 +131,9 @@ int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
 			  struct shmnic_flow *f, int *own);
 u8 shmnic_gw_tcp_state(u8 old, bool syn, bool ack, bool fin);
 void shmnic_gw_flow_add(struct shmnic_gw *gw, const struct shmnic_flow_key *k,
-			u32 hash, u32 node, u8 state);
+			u32 hash, u32 node, u8 state, bool adopted);
+void shmnic_gw_flow_adopt(struct shmnic_gw *gw, const struct shmnic_gw_pkt *pk,
+			  u32 hash, const struct shmnic_flow *f);
 void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
 			  const struct shmnic_flow *f,
 			  const struct shmnic_gw_pkt *pk);

@@ -13,14 +13,24 @@
 /* Flow entries aged per heartbeat. */
 #define SHMNIC_GW_AGE_BATCH	4096u
 
-/* The clock of node @id's part: its heartbeat (ours without a trip
- * through the region).
+/*
+ * The clock of node @id's part: its heartbeat (ours without a trip through
+ * the region). A node that is down no longer beats: its part goes on
+ * ageing by our clock, the heartbeats that would have passed since we last
+ * saw its heartbeat move, so that its flows stay usable by the other
+ * gateways for as long as their state allows and no longer.
  */
 u32 shmnic_flow_clock(const struct shmnic_dev *sd, u32 id)
 {
+	const struct shmnic_node_view *v = &sd->nodes[id];
+	u32 hb;
+
 	if (id == sd->id)
 		return (u32)READ_ONCE(sd->heartbeat);
-	return (u32)READ_ONCE(shmnic_node_at(sd->shm, &sd->lay, id)->heartbeat);
+	hb = (u32)READ_ONCE(shmnic_node_at(sd->shm, &sd->lay, id)->heartbeat);
+	if (READ_ONCE(v->up))
+		return hb;
+	return hb + (u32)((jiffies - READ_ONCE(v->stamp)) / SHMNIC_HB_INTERVAL);
 }
 
 /* Is @f, read from node @id's part, a flow still in use? */
@@ -46,8 +56,9 @@ static void shmnic_gw_flow_event(struct shmnic_gw *gw,
 			       reason);
 }
 
-/* Look @k up in every node's part, ours first. Returns the serving node or
- * -ENOENT; @own gets the index of our own entry, or -1.
+/* Look @k up in every node's part, ours first, then the other gateways',
+ * up or down. Returns the serving node or -ENOENT; @own gets the index of
+ * our own entry, or -1.
  */
 int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
 			  const struct shmnic_flow_key *k, u32 hash,
@@ -64,7 +75,7 @@ int shmnic_gw_flow_lookup(struct shmnic_gw *gw,
 		return f->node;
 	}
 	for (id = 0; id < shmnic_nodes(sd); id++) {
-		if (id == sd->id || !READ_ONCE(sd->nodes[id].up))
+		if (id == sd->id)
 			continue;
 		/* Another gateway's entry, aged by that gateway's clock. */
 		if (shmnic_flow_find(shmnic_flow_part(sd->shm, &sd->lay, id),
@@ -86,10 +97,12 @@ u8 shmnic_gw_tcp_state(u8 old, bool syn, bool ack, bool fin)
 	return ack ? SHMNIC_FS_EST : old;
 }
 
-/* Record that flow @k goes to @node. */
+/* Record that flow @k goes to @node; @adopted: as another gateway's entry
+ * said.
+ */
 void shmnic_gw_flow_add(struct shmnic_gw *gw,
 			const struct shmnic_flow_key *k, u32 hash,
-			u32 node, u8 state)
+			u32 node, u8 state, bool adopted)
 {
 	struct shmnic_dev *sd = gw->sd;
 	struct shmnic_flow f = {}, old;
@@ -121,8 +134,35 @@ void shmnic_gw_flow_add(struct shmnic_gw *gw,
 		shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_EVICTED);
 		shmnic_gw_flow_event(gw, &old, false, SHMNIC_FLOW_REASON_EVICTED);
 	}
-	shmnic_gw_count(gw, SHMNIC_GWS_FLOWS_NEW);
+	shmnic_gw_count(gw, adopted ? SHMNIC_GWS_FLOWS_ADOPTED :
+				      SHMNIC_GWS_FLOWS_NEW);
 	shmnic_gw_flow_event(gw, &f, true, 0);
+}
+
+/*
+ * A packet of flow @f, found in another gateway's part: the flow now comes
+ * through us (the upstream moved it: that gateway died, or came back).
+ * Copy it into our own part, with its state moved on by the packet, so
+ * that it no longer depends on the other part: that gateway clears its
+ * part when it attaches again, and a dead one's entries age out. @f came
+ * from the region: its node was bounded by the lookup, its state is
+ * bounded here, the key is the packet's own.
+ */
+void shmnic_gw_flow_adopt(struct shmnic_gw *gw, const struct shmnic_gw_pkt *pk,
+			  u32 hash, const struct shmnic_flow *f)
+{
+	u8 state = f->state;
+
+	if (pk->key.proto == IPPROTO_TCP) {
+		if (pk->rst)
+			return;
+		state = shmnic_gw_tcp_state(state, pk->syn, pk->ack, pk->fin);
+		if (state == SHMNIC_FS_UDP)
+			state = SHMNIC_FS_EST;
+	} else {
+		state = SHMNIC_FS_UDP;
+	}
+	shmnic_gw_flow_add(gw, &pk->key, hash, f->node, state, true);
 }
 
 /* A packet used our entry @i (snapshot @f): move its state on, or drop it

@@ -245,7 +245,7 @@ static void shmnic_gw_resolve(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
 		return;
 	}
 	if (p->state != SHMNIC_FS_FREE)
-		shmnic_gw_flow_add(gw, &p->key, p->hash, node, p->state);
+		shmnic_gw_flow_add(gw, &p->key, p->hash, node, p->state, false);
 	while ((skb = __skb_dequeue(&p->q)))
 		shmnic_gw_send(gw, skb, node);
 	kfree(p);

@@ -1,0 +1,109 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# nodes: 4
+# timeout: 420
+# cluster-args: --gateways 2
+#
+# Two gateways, routed by BIRD (qemu/cluster --gateways 2, the configs of
+# Documentation/bird/): once the nodes have their GLOBAL addresses, ext
+# reaches them through node0 and node1 at equal cost (two next hops each,
+# within 10 s), and every node has
+# its way out from OSPF, over shml0, with the GLOBAL source and no static
+# route. node2 and node3 serve port 80. From ext, 100 TCP connections to
+# each global address complete, spread over node2 and node3 (each at least
+# 30), and both gateways dispatch some of them (at least 10 flows each).
+# Then BIRD dies on node1: ext drops node1's next hop (BFD) within 5 s,
+# and 50 more connections to each address all complete through node0.
+. "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
+require_external
+require_nodes 4
+
+# hops PREFIX: the number of next hops of ext's route to PREFIX (one line
+# each, whether the kernel shows one multipath route or several routes).
+hops() {
+	case $1 in
+	*:*) ip -6 route show "$1" | grep -c 'via ' ;;
+	*) ip route show "$1" | grep -c 'via ' ;;
+	esac
+}
+
+two_hops() { [ "$(hops "$1")" = 2 ]; }
+
+# spread FILE N: flowbench connect's JSON: all N ok, only node2 and node3
+# answered, each at least 30% of N.
+spread() {
+	jq -e --argjson n "$2" '.passed and .ok == $n and
+		((.servers | keys) - ["node2", "node3"] | length) == 0 and
+		(.servers.node2 // 0) * 10 >= $n * 3 and
+		(.servers.node3 // 0) * 10 >= $n * 3' "$1" >/dev/null
+}
+
+# connect_spread NAME ADDR N: N connections to ADDR:80, spread checked.
+connect_spread() {
+	flowbench connect "$2" 80 --conns "$3" --parallel 4 -j >"/tmp/$1.json"
+	info "$1: $(jq -c '{ok, failed, servers, failures, conns_per_s}' "/tmp/$1.json")"
+	check "$1" spread "/tmp/$1.json" "$3"
+}
+
+# single_hop: ext's routes to both global prefixes have only node0's next
+# hop left.
+single_hop() {
+	[ "$(hops "$GLOBAL_IP")" = 1 ] && [ "$(hops "$GLOBAL_IP6")" = 1 ] &&
+		ip route show "$GLOBAL_IP" | grep -q "via 172.31.0.1 dev eth0" &&
+		ip -6 route show "$GLOBAL_IP6" | grep -q "via fe80:.* dev eth0"
+}
+
+# ospf_way_out: this node's routes to ext's links come from BIRD, over
+# shml0, from the GLOBAL address; no static route leads out.
+ospf_way_out() {
+	ip route show 172.31.0.0/24 | grep -q "proto bird .*src $GLOBAL_IP" &&
+		ip -6 route show fd00:31::/64 | grep -q "proto bird .*src $GLOBAL_IP6" &&
+		! ip route | grep -v 'proto bird' | grep -q '^172\.31\.' &&
+		route_from_global "$EXT_IP" && route_from_global "$EXT_IP6"
+}
+
+gstat() { stat_of "$1" shmg0; }
+
+ktap_header
+if is_ext; then
+	ktap_plan 8
+	barrier ready
+	check "ecmp_ipv4" busywait 10000 two_hops "$GLOBAL_IP"
+	check "ecmp_ipv6" busywait 10000 two_hops "$GLOBAL_IP6"
+	info "routes: $(ip route show "$GLOBAL_IP" | tr -s ' \n' ' ')"
+	connect_spread "tcp_100_ipv4" "$GLOBAL_IP" 100
+	connect_spread "tcp_100_ipv6" "$GLOBAL_IP6" 100
+	barrier traffic_done
+	barrier bird_killed
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	check "bird_death_withdraws_node1" busywait 5000 single_hop
+	info "node1's next hop gone $(awk "BEGIN { print $(cut -d' ' -f1 /proc/uptime) - $t0 }") s after its BIRD died: $(ip route show "$GLOBAL_IP" | tr -s ' \n' ' ')"
+	connect_spread "tcp_50_ipv4_one_gateway" "$GLOBAL_IP" 50
+	connect_spread "tcp_50_ipv6_one_gateway" "$GLOBAL_IP6" 50
+	barrier done
+	ktap_finish
+fi
+
+ensure_pass "global_setup" global_setup
+[ "$ME" -ge 2 ] && ensure_pass "serve_port_80" flowbench_serve 80 "node$ME"
+barrier ready
+barrier traffic_done
+case $ME in
+0 | 1)
+	ktap_plan 2
+	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
+	check "carried_flows" [ "$(gstat gw_flows_new)" -ge 10 ]
+	check "no_tx_errors" [ "$(gstat gw_tx_errors)" = 0 ]
+	# node1's BIRD dies: its BFD sessions stop, the others withdraw it
+	[ "$ME" = 1 ] && killall -KILL bird
+	barrier bird_killed
+	;;
+*)
+	ktap_plan 2
+	check "ospf_way_out" ospf_way_out
+	barrier bird_killed
+	;;
+esac
+barrier done
+[ "$ME" -ge 2 ] && check "server_stops_cleanly" flowbench_stop
+ktap_finish
