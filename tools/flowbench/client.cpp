@@ -115,7 +115,8 @@ int run_connect(const ConnectOptions &o)
 							name = std::move(r.name);
 						}
 						std::lock_guard lock(mu);
-						sum.ok++;
+						if (sum.ok++ == 0)
+							sum.first_ok_s = seconds_since(t0);
 						sum.servers[name]++;
 					} catch (const NetError &e) {
 						std::lock_guard lock(mu);

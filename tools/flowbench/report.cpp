@@ -117,7 +117,9 @@ std::string connect_json(const ConnectSummary &s)
 	       ",\"ok\":" + std::to_string(s.ok) +
 	       ",\"failed\":" + std::to_string(s.failures.total()) + ",\"servers\":" + json_counts(s.servers) +
 	       ",\"failures\":" + json_failures(s.failures) + ",\"first_error\":" + q(s.first_error) +
-	       ",\"elapsed_s\":" + num(s.elapsed_s, 6) + ",\"conns_per_s\":" + num(s.conns_per_s(), 3) +
+	       ",\"elapsed_s\":" + num(s.elapsed_s, 6) +
+	       ",\"first_ok_s\":" + (s.first_ok_s < 0 ? std::string("null") : num(s.first_ok_s, 6)) +
+	       ",\"conns_per_s\":" + num(s.conns_per_s(), 3) +
 	       ",\"passed\":" + (s.passed() ? "true" : "false") + "}\n";
 }
 

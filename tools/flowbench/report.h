@@ -36,6 +36,7 @@ struct ConnectSummary {
 	Failures failures;
 	std::string first_error;
 	double elapsed_s = 0;
+	double first_ok_s = -1;  // start to the first connection done; -1: none
 	double conns_per_s() const { return elapsed_s > 0 ? static_cast<double>(ok) / elapsed_s : 0; }
 	bool passed() const { return failures.total() == 0 && ok == conns; }
 };

@@ -268,6 +268,9 @@ TEST(Report, ConnectVerdictAndJson)
 	EXPECT_NE(j.find("\"size\":64,\"requests\":1,"), std::string::npos) << j;
 	EXPECT_NE(j.find("\"servers\":{\"node1\":3,\"node2\":1}"), std::string::npos) << j;
 	EXPECT_NE(j.find("\"conns_per_s\":2.000"), std::string::npos) << j;
+	EXPECT_NE(j.find("\"first_ok_s\":null,"), std::string::npos) << j;
+	s.first_ok_s = 0.25;
+	EXPECT_NE(connect_json(s).find("\"first_ok_s\":0.250000,"), std::string::npos);
 	EXPECT_NE(j.find("\"passed\":true"), std::string::npos) << j;
 	EXPECT_NE(connect_text(s).find("  node1: 3 connections\n"), std::string::npos);
 	s.ok = 3;
