@@ -3,6 +3,7 @@
 # nodes: 4
 # timeout: 600
 # cluster-args: --gateways 2 --ext-link dgram
+# checker-lane: skip BIRD's BFD and OSPF timers flap on debug guests under TCG (Documentation/testing.rst); 6.1 lane only
 #
 # A gateway dies under long connections and comes back, and no connection
 # is lost. node2 and node3 serve port 80; ext holds 20 connections to the

@@ -3,6 +3,7 @@
 # nodes: 4
 # timeout: 420
 # cluster-args: --gateways 2
+# checker-lane: skip BIRD's BFD and OSPF timers flap on debug guests under TCG (Documentation/testing.rst); 6.1 lane only
 #
 # Two gateways, routed by BIRD (qemu/cluster --gateways 2, the configs of
 # Documentation/bird/): once the nodes have their GLOBAL addresses, ext

@@ -13,8 +13,7 @@
 /* Flow entries aged per heartbeat. */
 #define SHMNIC_GW_AGE_BATCH	4096u
 
-/*
- * The clock of node @id's part: its heartbeat (ours without a trip through
+/* The clock of node @id's part: its heartbeat (ours without a trip through
  * the region). A node that is down no longer beats: its part goes on
  * ageing by our clock, the heartbeats that would have passed since we last
  * saw its heartbeat move, so that its flows stay usable by the other
@@ -139,8 +138,7 @@ void shmnic_gw_flow_add(struct shmnic_gw *gw,
 	shmnic_gw_flow_event(gw, &f, true, 0);
 }
 
-/*
- * A packet of flow @f, found in another gateway's part: the flow now comes
+/* A packet of flow @f, found in another gateway's part: the flow now comes
  * through us (the upstream moved it: that gateway died, or came back).
  * Copy it into our own part, with its state moved on by the packet, so
  * that it no longer depends on the other part: that gateway clears its
