@@ -314,6 +314,23 @@ flowbench_serve() {
 	busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q ':$_p '"
 }
 
+# spread FILE N A B: flowbench connect's JSON: all N ok, only servers A
+# and B answered, each at least 30% of N.
+spread() {
+	jq -e --argjson n "$2" --arg a "$3" --arg b "$4" '.passed and .ok == $n and
+		((.servers | keys) - [$a, $b] | length) == 0 and
+		(.servers[$a] // 0) * 10 >= $n * 3 and
+		(.servers[$b] // 0) * 10 >= $n * 3' "$1" >/dev/null
+}
+
+# connect_spread NAME ADDR N A B: N connections to ADDR:80 (4 at a time),
+# checked as NAME: spread over servers A and B.
+connect_spread() {
+	flowbench connect "$2" 80 --conns "$3" --parallel 4 -j >"/tmp/$1.json"
+	info "$1: $(jq -c '{ok, failed, servers, failures, conns_per_s}' "/tmp/$1.json")"
+	check "$1" spread "/tmp/$1.json" "$3" "$4" "$5"
+}
+
 # flowbench_stop: SIGTERM the server of flowbench_serve, wait for it;
 # returns its exit status (0: it exited cleanly).
 flowbench_stop() {

@@ -85,7 +85,7 @@ if is_ext; then
 	wait "$l6"
 	check "long_ipv4_intact" all_done long4
 	check "long_ipv6_intact" all_done long6
-	barrier done
+	barrier finished
 	ktap_finish
 fi
 
@@ -94,13 +94,13 @@ ensure_pass "global_setup" global_setup
 if [ "$ME" = 0 ] && [ "${SHMNIC_RESTARTED:-0}" = 1 ]; then
 	# node0 again: it finds the flows ECMP hands back to it in node1's part
 	ktap_plan 1
-	barrier done
+	barrier finished
 	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
 	check "adopted_node1s_flows" [ "$(gstat gw_flows_adopted)" -ge 1 ]
 	ktap_finish
 fi
 barrier ready
-barrier done
+barrier finished
 case $ME in
 0) ;;	# killed before this
 1)
