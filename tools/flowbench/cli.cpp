@@ -186,6 +186,10 @@ Command parse_command_line(std::span<const std::string_view> args)
 				c.bad_checksum = true;
 				return true;
 			}
+			if (opt == "--sport") {
+				c.sport = static_cast<std::uint16_t>(parse_uint(opt, r.value(opt), 1, 65535));
+				return true;
+			}
 			if (opt != "--kind")
 				return false;
 			auto v = r.value(opt);
@@ -209,7 +213,7 @@ std::string usage_text()
 	       "       flowbench udp ADDR PORT [--flows F] [--packets P] [--size B]\n"
 	       "                     [--timeout-ms T] [--retries R] [-j]\n"
 	       "       flowbench stray ADDR PORT [--kind ack|fin|rst|synack|syn|udp]\n"
-	       "                       [--bad-checksum] [--timeout-ms T] [-j]\n"
+	       "                       [--bad-checksum] [--sport P] [--timeout-ms T] [-j]\n"
 	       "       flowbench stream [--port P] [--to-port Q] [--idle-ms T] [--retry-ms T]\n"
 	       "                        [--rate B] [-j] [ADDR...]\n"
 	       "\n"
@@ -227,7 +231,8 @@ std::string usage_text()
 	       "stray: one TCP segment of no connection from a raw socket (default a\n"
 	       "  late ACK; 1000 ms for the answer); prints the answer's flags or none.\n"
 	       "  syn: a plain SYN; udp: a UDP datagram (no answer awaited);\n"
-	       "  --bad-checksum: with a wrong TCP or UDP checksum.\n"
+	       "  --bad-checksum: with a wrong TCP or UDP checksum; --sport: from port P\n"
+	       "  (default a random one above the ephemeral range).\n"
 	       "stream: until SIGTERM/SIGINT, listen on P (default 7007) and discard\n"
 	       "  what arrives, and send zeros to each ADDR:Q (default Q = P); a\n"
 	       "  connection without progress for T ms (default 2000) is closed, its\n"

@@ -67,6 +67,7 @@ struct StrayOptions {
 	std::uint16_t port = 0;
 	StrayKind kind = StrayKind::ack;
 	bool bad_checksum = false;
+	std::uint16_t sport = 0;  // 0: a random one above the ephemeral range
 	std::size_t size = 0;   // unused; parse_client's common options
 	int timeout_ms = 1000;  // wait for the answer
 	bool json = false;

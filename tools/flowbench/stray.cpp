@@ -77,7 +77,7 @@ int run_stray(const StrayOptions &o)
 		throw std::runtime_error("raw socket (needs CAP_NET_RAW): " + errno_text(errno));
 
 	std::mt19937 rng(std::random_device{}());
-	auto sport = static_cast<std::uint16_t>(kPortLo + rng() % kPortSpan);
+	auto sport = o.sport ? o.sport : static_cast<std::uint16_t>(kPortLo + rng() % kPortSpan);
 	std::vector<std::uint8_t> pkt;
 	if (udp) {
 		static constexpr std::string_view kPayload = "flowbench stray\n";

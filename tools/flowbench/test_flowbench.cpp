@@ -166,6 +166,9 @@ TEST(Cli, ConnectRrUdp)
 	c = std::get<ConnectOptions>(parse({"connect", "--parallel", "8", "--conns", "3", "::1", "7"}));
 	EXPECT_EQ(c.addr, "::1");
 	EXPECT_EQ(c.parallel, 3u);
+	auto st = std::get<StrayOptions>(parse({"stray", "h", "80", "--kind", "syn", "--sport", "62001"}));
+	EXPECT_EQ(st.sport, 62001u);
+	EXPECT_EQ(std::get<StrayOptions>(parse({"stray", "h", "80"})).sport, 0u);
 	auto r = std::get<RrOptions>(parse({"rr", "h", "1", "--requests", "2000", "--timeout-ms", "50"}));
 	EXPECT_EQ(r.requests, 2000u);
 	EXPECT_EQ(r.timeout_ms, 50);
@@ -217,7 +220,7 @@ TEST(Cli, Errors)
 			     V{"serve", "--port", "65536"}, V{"serve", "--name", ""}, V{"serve", "x"},
 			     V{"connect", "h"}, V{"connect", "h", "1", "2"}, V{"connect", "h", "1", "--conns", "0"},
 			     V{"connect", "h", "1", "--conns", "12x"}, V{"connect", "h", "1", "--requests", "0"},
-			     V{"connect", "h", "1", "--rate", "0"}, V{"rr", "h", "1", "--rate", "5"},
+			     V{"connect", "h", "1", "--rate", "0"}, V{"stray", "h", "1", "--sport", "0"}, V{"rr", "h", "1", "--rate", "5"},
 			     V{"rr", "h", "1", "--flows", "2"}, V{"udp", "h", "1", "--size", "65500"},
 			     V{"connect", "h", "1", "--size", "2000000"}, V{"rr", "h", "-5"},
 			     V{"stray", "h", "1", "--kind", "synfin"}, V{"stray", "h", "1", "--kind"},
