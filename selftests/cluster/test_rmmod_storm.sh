@@ -7,9 +7,9 @@
 # 20 rounds. A round: every node loads and configures shml0 and shmg0 and
 # pings every other node until it answers; one barrier once all are up;
 # each node then streams TCP at full speed to every other node over shml0
-# ("flowbench stream", one process for all its peers) and pulls the module
-# while the streams run, once they have carried 1 MB (which must take less
-# than 10 s). One "flowbench stream" per node takes what the others send
+# ("flowbench stream", one process for all its peers); once every node's
+# streams have carried 1 MB (which must take less than 10 s), a second
+# barrier, and every node pulls the module while the streams run. One "flowbench stream" per node takes what the others send
 # for the whole test. rmmod must succeed every time, and no kernel may
 # warn, oops or leak (the harness checks the consoles; the debug lane runs
 # it under KASAN, lockdep and kmemleak). After the last insmod every node
@@ -79,6 +79,10 @@ while [ $i -le $ROUNDS ]; do
 		sleep 0.25
 	done
 	[ "$sent" -ge 1000000 ] || quiet_rounds=$((quiet_rounds + 1))
+	# Pull together: a node whose flowbench took long to start would
+	# otherwise find its peers already gone and its streams stalled (CI
+	# once saw 717 kB in 13.7 s on the debug kernel).
+	barrier "pull-$i"
 	uptime_cs
 	t1=$UPTIME_CS
 	if ! rmmod shmnic; then
