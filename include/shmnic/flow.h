@@ -77,6 +77,7 @@ SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_flow) == SHMNIC_FLOW_BYTES);
  */
 #define SHMNIC_CTRL_QUERY	3u
 #define SHMNIC_CTRL_ANSWER	4u
+#define SHMNIC_CTRL_HANDBACK	5u
 
 /* struct shmnic_query.result */
 #define SHMNIC_ANS_NONE		0u	/* nothing for this flow */
@@ -93,6 +94,24 @@ struct shmnic_query {
 };
 
 SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_query) == 56);
+
+/*
+ * A node hands back to its gateway the first packet of a new flow it no
+ * longer serves (its listener closed after it last published it): @len
+ * bytes of the packet, from its IP header, follow; 0 when it was too long
+ * to carry and was dropped (the gateway then only forgets the flow).
+ */
+struct shmnic_handback {
+	u16 type;		/* SHMNIC_CTRL_HANDBACK */
+	u16 node;		/* sender */
+	u32 epoch;		/* sender's epoch */
+	u16 len;		/* bytes of packet that follow */
+	u16 pad0;
+	u32 pad1;
+	struct shmnic_flow_key key;
+};
+
+SHMNIC_STATIC_ASSERT(sizeof(struct shmnic_handback) == 56);
 
 /* The flow entries written by node @id. */
 static inline struct shmnic_flow *shmnic_flow_part(void *base,

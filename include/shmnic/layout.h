@@ -19,6 +19,9 @@
  *   flow_off                  the flow table: per node, flow_slots
  *                             entries (struct shmnic_flow, flow.h),
  *                             written only by that node as a gateway
+ *   listen_off                the published listeners: per node one page
+ *                             (struct shmnic_listen_hdr and entries,
+ *                             listen.h), written only by that node
  *
  * A reader never trusts an offset stored in the region: every node derives
  * the layout from the geometry with shmnic_layout_compute() and checks that
@@ -30,7 +33,7 @@
 #include "compat.h"
 
 #define SHMNIC_MAGIC		0x4e4d4853u	/* "SHMN" */
-#define SHMNIC_LAYOUT_VERSION	3u
+#define SHMNIC_LAYOUT_VERSION	4u
 #define SHMNIC_CACHELINE	64u
 #define SHMNIC_PAGE		4096u
 
@@ -80,6 +83,7 @@ struct shmnic_region {
 	u32 flow_slots;		/* flow entries per node, power of two */
 	u32 pad0;
 	u64 flow_off;
+	u64 listen_off;
 };
 
 /* shmnic_node.state */
@@ -217,6 +221,7 @@ struct shmnic_layout {
 	u64 bcast_bytes;
 	u64 net_bytes;
 	u64 flow_off;
+	u64 listen_off;		/* max_nodes pages of published listeners */
 	/* offsets inside one ring (pair or broadcast) */
 	u64 ring_desc_off;
 	u64 ring_buf_off;
@@ -325,6 +330,8 @@ static inline int shmnic_layout_compute(const struct shmnic_geometry *g,
 	l->flow_off = off;
 	off += shmnic_align((u64)g->max_nodes * g->flow_slots *
 			    SHMNIC_FLOW_BYTES, SHMNIC_PAGE);
+	l->listen_off = off;
+	off += (u64)g->max_nodes * SHMNIC_PAGE;
 	l->size = off;
 	return off <= region_size ? 0 : -ENOSPC;
 }
@@ -354,7 +361,7 @@ static inline int shmnic_region_check(const struct shmnic_region *r,
 	if (shmnic_layout_compute(&g, region_size, l))
 		return -EINVAL;
 	if (r->size != l->size || r->node_off != l->node_off ||
-	    r->flow_off != l->flow_off ||
+	    r->flow_off != l->flow_off || r->listen_off != l->listen_off ||
 	    r->ring_bytes != l->ring_bytes ||
 	    r->bcast_bytes != l->bcast_bytes || r->net_bytes != l->net_bytes)
 		return -EINVAL;
@@ -388,6 +395,7 @@ static inline void shmnic_region_fill(struct shmnic_region *r,
 	r->net_bytes = l->net_bytes;
 	r->flow_slots = l->g.flow_slots;
 	r->flow_off = l->flow_off;
+	r->listen_off = l->listen_off;
 }
 
 static inline struct shmnic_node *shmnic_node_at(void *base,

@@ -5,6 +5,7 @@
  */
 #include <shmnic/ring.h>
 #include <shmnic/flow.h>
+#include <shmnic/listen.h>
 
 #include <stddef.h>
 

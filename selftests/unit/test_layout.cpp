@@ -6,6 +6,7 @@
 #include "test_util.h"
 
 #include <shmnic/flow.h>
+#include <shmnic/listen.h>
 
 #include <gtest/gtest.h>
 
@@ -91,11 +92,14 @@ void expect_layout_sane(const shmnic_geometry &g, const shmnic_layout &l)
 	EXPECT_EQ(l.bcast_buf_off % SHMNIC_CACHELINE, 0u);
 	EXPECT_EQ(l.flow_off % SHMNIC_PAGE, 0u);
 
-	/* the flow table: after the last network, up to the end of the region */
+	/* the flow table: after the last network; then one page of
+	 * published listeners per node, up to the end of the region */
 	EXPECT_EQ(l.g.flow_slots, g.flow_slots);
 	EXPECT_EQ(l.flow_off, l.net_off[g.nets - 1] + l.net_bytes);
-	EXPECT_EQ(l.size, l.flow_off + shmnic_align(flow_bytes(l), SHMNIC_PAGE));
-	EXPECT_LE(l.flow_off + flow_bytes(l), l.size);
+	EXPECT_EQ(l.listen_off,
+		  l.flow_off + shmnic_align(flow_bytes(l), SHMNIC_PAGE));
+	EXPECT_EQ(l.size, l.listen_off + (u64)g.max_nodes * SHMNIC_LISTEN_BYTES);
+	EXPECT_LE(l.flow_off + flow_bytes(l), l.listen_off);
 	EXPECT_EQ(sizeof(shmnic_flow), (size_t)SHMNIC_FLOW_BYTES);
 
 	/* inside one ring: header, descriptors, buffers, in that order */
@@ -157,8 +161,10 @@ TEST(Layout, DefaultGeometryFitsIn64MiB)
 	EXPECT_EQ(l.net_bytes, 5 * l.bcast_bytes + 64 * l.ring_bytes);
 	EXPECT_EQ(l.g.flow_slots, DEFAULT_FLOW_SLOTS);
 	EXPECT_EQ(l.flow_off, l.net_off[0] + l.net_bytes);
-	/* 8 nodes * 1024 entries * 64 bytes = 512 KiB, already page aligned */
-	EXPECT_EQ(l.size, l.flow_off + 512 * 1024);
+	/* 8 nodes * 1024 entries * 64 bytes = 512 KiB, already page aligned,
+	 * then 8 pages of listeners */
+	EXPECT_EQ(l.listen_off, l.flow_off + 512 * 1024);
+	EXPECT_EQ(l.size, l.listen_off + 8 * SHMNIC_PAGE);
 	expect_layout_sane(g, l);
 }
 
@@ -344,7 +350,7 @@ TEST(Layout, RegionCheckRejectsAnySingleChangedField)
 		{"net_off[0]", offsetof(shmnic_region, net_off), 8},
 		{"net_off[1]", offsetof(shmnic_region, net_off) + 8, 8},
 		FIELD(ring_bytes), FIELD(bcast_bytes), FIELD(net_bytes),
-		FIELD(flow_slots), FIELD(flow_off),
+		FIELD(flow_slots), FIELD(flow_off), FIELD(listen_off),
 	};
 #undef FIELD
 	/* a few kinds of change per field: +1, -1, one high bit, zero, ~0 */
@@ -423,10 +429,11 @@ TEST(Layout, MismatchedFlowAreaIsRefused)
 		g2.flow_slots = 2048;
 		shmnic_layout l3;
 		ASSERT_EQ(shmnic_layout_compute(&g2, ~0ull, &l3), 0);
-		EXPECT_EQ(l3.flow_off, l.flow_off); /* the flow table is last */
+		EXPECT_EQ(l3.flow_off, l.flow_off); /* only listeners follow */
 		shmnic_region r = good;
 		r.flow_slots = 2048;
 		r.size = l3.size;
+		r.listen_off = l3.listen_off;
 		EXPECT_EQ(shmnic_region_check(&r, bar, &l2), 0);
 		EXPECT_EQ(l2.g.flow_slots, 2048u);
 		EXPECT_EQ(shmnic_region_check(&r, l3.size - 1, &l2), -EINVAL);
@@ -455,7 +462,7 @@ TEST(Layout, FlowPartsAreDistinctAndInOrder)
 	/* the largest table: 64 nodes of 65536 entries, 256 MiB */
 	shmnic_geometry big = geometry(64, 16, 65536, 16, 1, 0, SHMNIC_MAX_FLOWS);
 	ASSERT_EQ(shmnic_layout_compute(&big, ~0ull, &l), 0);
-	EXPECT_EQ(l.size - l.flow_off, 256 * MiB);
+	EXPECT_EQ(l.listen_off - l.flow_off, 256 * MiB);
 	EXPECT_EQ((u8 *)shmnic_flow_part(base, &l, 63) - base,
 		  (ptrdiff_t)(l.flow_off + 63ull * 65536 * 64));
 }

@@ -15,6 +15,9 @@
 
 #include <shmnic/flow.h>
 #include <shmnic/layout.h>
+#include <shmnic/listen.h>
+
+#include <algorithm>
 
 #include <array>
 #include <cerrno>
@@ -31,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -114,6 +118,7 @@ enum Kind {
 	K_HEADER,		// region header fields
 	K_DATA,			// random bytes in slot buffers near the indices
 	K_FLOW,			// flow table entries (struct shmnic_flow)
+	K_LISTEN,		// published listeners (struct shmnic_listen_hdr)
 	K_COUNT
 };
 
@@ -121,7 +126,7 @@ constexpr std::array<const char *, K_COUNT> kKindName = {
 	"random_any", "random_hot", "pair_prod", "pair_cons", "pair_epoch",
 	"pair_doorbell", "pair_desc", "pair_frame", "bcast_lock",
 	"bcast_widx", "bcast_hdr", "bcast_desc", "bcast_frame", "node_table",
-	"region_header", "slot_data", "flow_table",
+	"region_header", "slot_data", "flow_table", "listen_page",
 };
 
 
@@ -138,6 +143,8 @@ struct Options {
 	bool quiet = false;
 	std::vector<int> kinds;		// --kinds: only these (Kind values)
 	bool ghost = false;		// --ghost ID: be a ghost node instead
+	std::optional<shmnic_listener> publish;	// --publish: ... and its node
+	u32 publish_node = 0;
 	GhostOptions g;
 };
 
@@ -149,13 +156,16 @@ void usage(FILE *f)
 		"       [--kinds KIND,...] [--quiet]\n"
 		"       %s --region FILE --ghost ID [--ghost-drain never|N]\n"
 		"       [--ghost-hold-lock] [--ghost-control FILE] [--duration S]\n"
+		"       %s --region FILE --publish ID,tcp|udp,PORT\n"
 		"Write random bytes and targeted bad values into a shmnic region\n"
 		"(see shmnic-scribble(1)). Defaults: --duration 10 (0: until SIGTERM),\n"
 		"--rate 20000 writes/s (0: unlimited), --mode both, random seed.\n"
 		"--ghost: join as node ID and never drain (or drain N frames/s);\n"
 		"--ghost-control: take the mode from FILE's first line, read again\n"
-		"every 10 ms (absent | never | N, then \" lock\" to hold the lock).\n",
-		kProg, kProg);
+		"every 10 ms (absent | never | N, then \" lock\" to hold the lock).\n"
+		"--publish: add a listener on PORT (any address, IPv4 and IPv6) to\n"
+		"node ID's published listeners, as that node would, and exit.\n",
+		kProg, kProg, kProg);
 }
 
 bool parse_u64(std::string_view s, u64 &v)
@@ -180,6 +190,30 @@ bool parse_seconds(std::string_view s, double &v)
 	errno = 0;
 	v = std::strtod(str.c_str(), &end);
 	return !errno && *end == '\0' && v >= 0 && v < 1e7;
+}
+
+// --publish ID,tcp|udp,PORT
+bool parse_publish(std::string_view v, Options &o)
+{
+	size_t c1 = v.find(','), c2 = v.rfind(',');
+	u64 id, port;
+
+	if (c1 == v.npos || c1 == c2 || !parse_u64(v.substr(0, c1), id) ||
+	    id >= SHMNIC_MAX_NODES || !parse_u64(v.substr(c2 + 1), port) ||
+	    !port || port > 65535)
+		return false;
+	std::string_view proto = v.substr(c1 + 1, c2 - c1 - 1);
+	shmnic_listener e{};
+	if (proto == "tcp")
+		e.proto = SHMNIC_PROTO_TCP;
+	else if (proto == "udp")
+		e.proto = SHMNIC_PROTO_UDP;
+	else
+		return false;
+	e.port = htons(static_cast<u16>(port));
+	o.publish = e;
+	o.publish_node = static_cast<u32>(id);
+	return true;
 }
 
 // Returns 0, or the exit status (2 usage error, -1 help printed).
@@ -262,6 +296,12 @@ int parse_args(int argc, char **argv, Options &o)
 			}
 			o.ghost = true;
 			o.g.id = static_cast<u32>(n);
+		} else if (a == "--publish") {
+			if (!value(v) || !parse_publish(v, o)) {
+				std::fprintf(stderr, "%s: --publish takes ID,tcp|udp,PORT\n",
+					     kProg);
+				return 2;
+			}
 		} else if (a == "--ghost-drain") {
 			if (!value(v) || !ghost_parse_drain(std::string(v), o.g.mode.drain)) {
 				std::fprintf(stderr, "%s: bad --ghost-drain\n", kProg);
@@ -884,6 +924,9 @@ private:
 		case K_FLOW:
 			target_flow();
 			break;
+		case K_LISTEN:
+			target_listen();
+			break;
 		case K_HEADER:
 			if (o_.spare_header) {
 				kind_ = K_NODE;
@@ -962,6 +1005,47 @@ private:
 	 * consistent sequence, the hash of its key, in its key's set, serving
 	 * a node that does not exist or is not up.
 	 */
+	// A node's page of published listeners: its header words, and
+	// entries that are plausible, garbage, or well-formed lies.
+	void target_listen()
+	{
+		u32 id = chance(4) ? (u32)below(max_nodes()) : node();
+		u64 h = l_.listen_off + (u64)id * SHMNIC_LISTEN_BYTES;
+		u64 seq = h + offsetof(shmnic_listen_hdr, seq);
+		u64 e = h + SHMNIC_CACHELINE +
+			below(SHMNIC_LISTEN_SLOTS) * sizeof(shmnic_listener);
+
+		switch (below(6)) {
+		case 0:
+			put<u32>(seq, pick(std::array<u32, 5>{
+				get<u32>(seq) | 1, get<u32>(seq) + 2, 0,
+				0xffffffffu, static_cast<u32>(rng_()) }));
+			break;
+		case 1:
+			put<u32>(h + offsetof(shmnic_listen_hdr, count),
+				 pick(std::array<u32, 5>{ 0, SHMNIC_LISTEN_SLOTS,
+							 SHMNIC_LISTEN_SLOTS + 1,
+							 0xffffffffu,
+							 static_cast<u32>(rng_()) }));
+			break;
+		case 2:
+			put<u32>(h + offsetof(shmnic_listen_hdr, epoch),
+				 bad_epoch(get<u32>(h + offsetof(shmnic_listen_hdr,
+								 epoch))));
+			break;
+		case 3:
+			put<u8>(e + offsetof(shmnic_listener, family),
+				pick(std::array<u8, 4>{ 0, 4, 6, static_cast<u8>(rng_()) }));
+			break;
+		case 4:
+			put<u8>(e + offsetof(shmnic_listener, proto),
+				pick(std::array<u8, 4>{ 0, 6, 17, static_cast<u8>(rng_()) }));
+			break;
+		default:
+			random_in(e, e + sizeof(shmnic_listener));
+		}
+	}
+
 	void target_flow()
 	{
 		const u32 slots = l_.g.flow_slots;
@@ -1134,6 +1218,43 @@ const char *mode_name(Mode m)
 	}
 }
 
+int fail_layout(const Options &o)
+{
+	std::fprintf(stderr, "%s: %s: no valid layout\n", kProg, o.region.c_str());
+	return 1;
+}
+
+// --publish: append the listener, IPv4 and IPv6, to the node's page as
+// its own writer would (sequence word odd around the change, its epoch
+// kept), so that gateways believe it.
+int publish(u8 *base, const shmnic_layout &l, const Options &o)
+{
+	if (o.publish_node >= l.g.max_nodes) {
+		std::fprintf(stderr, "%s: --publish: the region has ids 0..%u\n",
+			     kProg, l.g.max_nodes - 1);
+		return 1;
+	}
+	shmnic_listen_hdr *h = shmnic_listen_page(base, &l, o.publish_node);
+	u32 n = std::min<u32>(READ_ONCE(h->count), SHMNIC_LISTEN_SLOTS);
+	if (n + 2 > SHMNIC_LISTEN_SLOTS) {
+		std::fprintf(stderr, "%s: --publish: node %u's page is full\n",
+			     kProg, o.publish_node);
+		return 1;
+	}
+	std::vector<shmnic_listener> ents(shmnic_listen_entries(h),
+					  shmnic_listen_entries(h) + n);
+	for (u8 family : { 4, 6 }) {
+		shmnic_listener e = *o.publish;
+		e.family = family;
+		ents.push_back(e);
+	}
+	shmnic_listen_publish(h, READ_ONCE(h->epoch), ents.data(),
+			      static_cast<u32>(ents.size()), READ_ONCE(h->flags));
+	std::printf("%s: node %u now publishes %zu listeners (epoch %u)\n", kProg,
+		    o.publish_node, ents.size(), READ_ONCE(h->epoch));
+	return 0;
+}
+
 int run(const Options &o)
 {
 	UniqueFd fd(::open(o.region.c_str(), O_RDWR | O_CLOEXEC));
@@ -1163,6 +1284,11 @@ int run(const Options &o)
 	Scribbler s(map.data(), size, o, seed);
 	Mode mode = o.mode;
 
+	if (o.publish) {
+		if (!s.find_layout())
+			return fail_layout(o);
+		return publish(map.data(), s.layout(), o);
+	}
 	if (o.ghost) {
 		if (!s.find_layout()) {
 			std::fprintf(stderr, "%s: %s: no valid layout to join\n",

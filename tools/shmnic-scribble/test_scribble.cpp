@@ -18,6 +18,7 @@
  * usage: test_shmnic_scribble PATH-TO-shmnic-scribble
  */
 #include <shmnic/flow.h>
+#include <shmnic/listen.h>
 #include <shmnic/layout.h>
 #include <shmnic/ring.h>
 
@@ -31,6 +32,7 @@
 
 #include <csignal>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -359,6 +361,42 @@ int main(int argc, char **argv)
 		    (unsigned long long)flows, (unsigned long long)readable);
 	CHECK(flows > 0 && all == flows, "writes outside the flow table");
 	CHECK(readable > 0, "no consistent fake entries");
+
+	/* 5b. --kinds listen_page: only the listener pages change */
+	format(r, l);
+	before.assign(r.base(), r.base() + r.size());
+	rc = scribble(prog, { "--region", r.path(), "--duration", "0.2",
+			      "--kinds", "listen_page", "--nodes", "3", "--seed", "6",
+			      "--quiet" });
+	CHECK(rc == 0, "exit status %d", rc);
+	u64 pages = changed(before, r.base(), l.listen_off,
+			    l.listen_off + (u64)g.max_nodes * SHMNIC_LISTEN_BYTES);
+	all = changed(before, r.base(), 0, r.size());
+	std::printf("kinds listen_page: %llu bytes changed, %llu in the listener pages\n",
+		    (unsigned long long)all, (unsigned long long)pages);
+	CHECK(pages > 0 && all == pages, "writes outside the listener pages");
+
+	/* 5c. --publish: node 1 publishes a TCP listener on port 80, IPv4
+	 * and IPv6, which a gateway's scan finds; nothing else changes */
+	format(r, l);
+	before.assign(r.base(), r.base() + r.size());
+	rc = scribble(prog, { "--region", r.path(), "--publish", "1,tcp,80" });
+	CHECK(rc == 0, "--publish: exit status %d", rc);
+	pages = changed(before, r.base(), l.listen_off,
+			l.listen_off + (u64)g.max_nodes * SHMNIC_LISTEN_BYTES);
+	all = changed(before, r.base(), 0, r.size());
+	{
+		const u8 addr[16] = { 10, 99, 0, 1 };
+		shmnic_listen_found f{};
+		int err = shmnic_listen_scan(shmnic_listen_page(r.base(), &l, 1), 0, 4,
+					     SHMNIC_PROTO_TCP, htons(80), addr, 1, &f);
+		std::printf("publish: %llu bytes changed, scan %d, %u matches\n",
+			    (unsigned long long)all, err, f.matches);
+		CHECK(err == 0 && f.matches == 1 && f.bad == 0, "the listener is not found");
+		CHECK(all == pages, "--publish wrote outside the listener pages");
+	}
+	CHECK(scribble(prog, { "--region", r.path(), "--publish", "1,icmp,80" }) == 2,
+	      "--publish with a bad protocol accepted");
 
 	/* 6. the ghost node */
 	int slow = ghost_consumed(prog, r, l, { "--ghost-drain", "10" });

@@ -130,6 +130,8 @@ FlowReason to_flow_reason(std::uint8_t r)
 		return FlowReason::node_down;
 	case SHMNIC_FLOW_REASON_EVICTED:
 		return FlowReason::evicted;
+	case SHMNIC_FLOW_REASON_HANDED_BACK:
+		return FlowReason::handed_back;
 	default:
 		return FlowReason::unknown;
 	}

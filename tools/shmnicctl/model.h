@@ -84,7 +84,7 @@ struct NodeEvent {
 };
 
 enum class FlowState { unknown, syn, established, closing, udp };
-enum class FlowReason { unknown, rst, timeout, node_down, evicted };
+enum class FlowReason { unknown, rst, timeout, node_down, evicted, handed_back };
 
 const char *flow_state_name(FlowState s);
 const char *flow_reason_name(FlowReason r);

@@ -63,6 +63,8 @@ const char *flow_reason_name(FlowReason r)
 		return "node_down";
 	case FlowReason::evicted:
 		return "evicted";
+	case FlowReason::handed_back:
+		return "handed_back";
 	case FlowReason::unknown:
 		break;
 	}

@@ -483,7 +483,8 @@ TEST(Render, FlowEvents)
 		  "\"gateway\":4,\"state\":\"udp\",\"idle_ms\":190000,\"reason\":\"node_down\"}\n");
 	for (auto [r, name] : { std::pair{ FlowReason::rst, "rst" },
 				std::pair{ FlowReason::timeout, "timeout" },
-				std::pair{ FlowReason::evicted, "evicted" } }) {
+				std::pair{ FlowReason::evicted, "evicted" },
+				std::pair{ FlowReason::handed_back, "handed_back" } }) {
 		del.reason = r;
 		EXPECT_NE(render_json(to_record(del)).find(std::string("\"reason\":\"") + name + "\""),
 			  std::string::npos);

@@ -9,14 +9,17 @@
  *   1. the flow table (include/shmnic/flow.h, in the shared region, every
  *      gateway's part) has the 5-tuple: that node;
  *   2. our own stack has the connection: us;
- *   3. else ask every other node (SHMNIC_CTRL_QUERY on the global pair
+ *   3. a packet that may open a flow (UDP, a TCP SYN) and nodes that
+ *      publish a listener for it (gw_listen.c): one of them, by the
+ *      dispatch policy, at once;
+ *   4. else ask every other node (SHMNIC_CTRL_QUERY on the global pair
  *      rings; one query per flow, its later packets wait for the answers,
  *      at most SHMNIC_GW_QUERY_WAIT): a node with the connection wins, else
  *      one of the nodes listening on the port, by the dispatch policy
  *      (Maglev consistent hash, or round-robin) if the packet may open
  *      a flow (UDP, a TCP SYN); a TCP segment of no connection is left to
  *      our own stack, which resets it, and starts no flow;
- *   4. else drop and count.
+ *   5. else drop and count.
  * The choice goes into our part of the flow table, and the packet travels
  * to that node's shmg0 on the global rings, which hands it to its stack.
  * ICMP errors follow the flow of the packet they quote.
@@ -63,6 +66,11 @@ static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_GWS_ANSWERED] = "gw_queries_answered",
 	[SHMNIC_GWS_NO_CONN] = "gw_no_conn",
 	[SHMNIC_GWS_FLOWS_ADOPTED] = "gw_flows_adopted",
+	[SHMNIC_GWS_PUBLISHED] = "gw_published_dispatches",
+	[SHMNIC_GWS_LISTEN_BAD] = "gw_published_bad",
+	[SHMNIC_GWS_HANDED_BACK] = "gw_handed_back",
+	[SHMNIC_GWS_HANDBACKS] = "gw_handbacks",
+	[SHMNIC_GWS_LISTEN_WALK_US] = "gw_listen_walk_us",
 };
 
 /* Gateways the hooks look at (normally one); RCU, writers under RTNL. */
@@ -136,23 +144,46 @@ static unsigned int shmnic_gw_dispatch(struct shmnic_gw *gw,
 		shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
 		return NF_ACCEPT;
 	}
+	if (shmnic_gw_pkt_opens(pk)) {
+		u8 ids[SHMNIC_MAX_NODES];
+		u32 n = shmnic_gw_published(gw, &pk->key, ids);
+
+		if (n) {
+			node = shmnic_gw_pick(gw, ids, n, hash);
+			shmnic_gw_flow_add(gw, &pk->key, hash, node,
+					   pk->key.proto == IPPROTO_UDP ?
+					   SHMNIC_FS_UDP : SHMNIC_FS_SYN,
+					   false);
+			shmnic_gw_count(gw, SHMNIC_GWS_PUBLISHED);
+			if (node == sd->id) {
+				shmnic_gw_count(gw, SHMNIC_GWS_LOCAL);
+				return NF_ACCEPT;
+			}
+			shmnic_gw_send(gw, skb, node);
+			return NF_STOLEN;
+		}
+	}
 	shmnic_gw_ask(gw, skb, pk, hash, local);
 	return NF_STOLEN;
 }
 
+/* The gateway whose GLOBAL address @daddr is; @arrived: the packet came in
+ * on its shmg0 (from another gateway), not from outside.
+ */
 static struct shmnic_gw *shmnic_gw_for(const struct nf_hook_state *state,
-				       u8 family, const void *daddr)
+				       u8 family, const void *daddr,
+				       bool *arrived)
 {
 	struct shmnic_gw *gw;
 
 	if (!state->in || (state->in->flags & IFF_LOOPBACK))
 		return NULL;
 	list_for_each_entry_rcu(gw, &shmnic_gws, list) {
-		if (state->in == gw->sd->global->ndev)
-			return NULL;
 		if (net_eq(dev_net(gw->sd->global->ndev), state->net) &&
-		    shmnic_gw_is_global(gw, family, daddr))
+		    shmnic_gw_is_global(gw, family, daddr)) {
+			*arrived = state->in == gw->sd->global->ndev;
 			return gw;
+		}
 	}
 	return NULL;
 }
@@ -166,12 +197,15 @@ static unsigned int shmnic_gw_hook(struct sk_buff *skb,
 {
 	struct shmnic_gw_pkt pk = {};
 	struct shmnic_gw *gw;
+	bool arrived;
 	int err;
 
-	gw = shmnic_gw_for(state, family, daddr);
+	gw = shmnic_gw_for(state, family, daddr, &arrived);
 	if (!gw)
 		return NF_ACCEPT;
 	err = parse(skb, &pk);
+	if (arrived)
+		return err ? NF_ACCEPT : shmnic_gw_arrived(gw, skb, &pk);
 	if (err == -EFAULT) {
 		shmnic_gw_count(gw, SHMNIC_GWS_FRAGMENTS);
 		return NF_DROP;
@@ -219,6 +253,7 @@ static const struct nf_hook_ops shmnic_gw_ops[] = {
 int shmnic_gw_init(struct shmnic_dev *sd)
 {
 	struct shmnic_gw *gw;
+	int err;
 	u32 i;
 
 	gw = kzalloc(sizeof(*gw), GFP_KERNEL);
@@ -230,6 +265,11 @@ int shmnic_gw_init(struct shmnic_dev *sd)
 	spin_lock_init(&gw->flow_lock);
 	shmnic_gw_query_init(gw);
 	INIT_LIST_HEAD(&gw->list);
+	err = shmnic_gw_listen_init(gw);
+	if (err) {
+		kfree(gw);
+		return err;
+	}
 	gw->part = shmnic_flow_part(sd->shm, &sd->lay, sd->id);
 	/* What an earlier attach of ours left there means nothing now. */
 	for (i = 0; i < sd->lay.g.flow_slots; i++)
@@ -265,6 +305,7 @@ void shmnic_gw_free(struct shmnic_dev *sd)
 		return;
 	timer_delete_sync(&gw->timer);
 	shmnic_gw_globals_free(gw);
+	shmnic_gw_listen_free(gw);
 	mutex_destroy(&gw->conf_lock);
 	kfree(gw);
 	sd->gw = NULL;
@@ -284,8 +325,10 @@ u8 shmnic_gw_policy(const struct shmnic_dev *sd)
 
 void shmnic_gw_tick(struct shmnic_dev *sd)
 {
-	if (sd->gw)
-		shmnic_gw_flow_age(sd->gw);
+	if (!sd->gw)
+		return;
+	shmnic_gw_flow_age(sd->gw);
+	shmnic_gw_listen_walk(sd->gw);
 }
 
 int shmnic_gw_register(void)

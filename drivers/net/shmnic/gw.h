@@ -9,6 +9,7 @@
 #include <linux/timer.h>
 #include <uapi/linux/shmnic.h>
 #include <shmnic/flow.h>
+#include <shmnic/listen.h>
 
 enum shmnic_gw_stat {
 	SHMNIC_GWS_RX,			/* packets for a GLOBAL address */
@@ -32,6 +33,17 @@ enum shmnic_gw_stat {
 					 * SYN: left to our stack (a reset)
 					 */
 	SHMNIC_GWS_FLOWS_ADOPTED,	/* copied from another gateway's part */
+	SHMNIC_GWS_PUBLISHED,		/* new flows sent by the published
+					 * listeners, without a query
+					 */
+	SHMNIC_GWS_LISTEN_BAD,		/* published entries ignored */
+	SHMNIC_GWS_HANDED_BACK,		/* new flows we no longer serve, sent
+					 * back to their gateway
+					 */
+	SHMNIC_GWS_HANDBACKS,		/* such flows handed back to us */
+	SHMNIC_GWS_LISTEN_WALK_US,	/* the last walk of our sockets (a
+					 * gauge)
+					 */
 	SHMNIC_GWS_MAX
 };
 
@@ -102,6 +114,13 @@ struct shmnic_gw {
 	bool stopped;
 	struct timer_list timer;	/* query deadlines */
 
+	/* Our published listeners (gw_listen.c; the heartbeat timer only):
+	 * what the walk found, and what our page holds.
+	 */
+	struct shmnic_listener *walk;
+	struct shmnic_listener *published;
+	u32 nwalk, npublished, walk_flags, published_flags, published_epoch;
+
 	spinlock_t flow_lock;		/* writes to our part */
 	struct shmnic_flow *part;	/* our part of the flow table */
 	u32 age_next;			/* heartbeat timer */
@@ -138,6 +157,8 @@ void shmnic_gw_flow_touch(struct shmnic_gw *gw, int i,
 			  const struct shmnic_flow *f,
 			  const struct shmnic_gw_pkt *pk);
 void shmnic_gw_flow_age(struct shmnic_gw *gw);
+void shmnic_gw_flow_forget(struct shmnic_gw *gw,
+			   const struct shmnic_flow_key *k, u32 hash, u32 node);
 bool shmnic_gw_flow_get(struct shmnic_dev *sd, u32 gw, u32 i,
 			struct shmnic_flow *f, u32 *idle_ms);
 
@@ -153,6 +174,20 @@ u32 shmnic_gw_sock_lookup(struct shmnic_dev *sd,
 			  const struct shmnic_flow_key *k);
 void shmnic_gw_ask(struct shmnic_gw *gw, struct sk_buff *skb,
 		   const struct shmnic_gw_pkt *pk, u32 hash, u32 local);
+u32 shmnic_gw_pick(struct shmnic_gw *gw, const u8 *ids, u32 n, u32 hash);
+void shmnic_gw_svc_forget(struct shmnic_gw *gw, u32 node,
+			  const struct shmnic_flow_key *k);
+
+/* gw_listen.c */
+int shmnic_gw_listen_init(struct shmnic_gw *gw);
+void shmnic_gw_listen_free(struct shmnic_gw *gw);
+void shmnic_gw_listen_walk(struct shmnic_gw *gw);
+u32 shmnic_gw_published(struct shmnic_gw *gw, const struct shmnic_flow_key *k,
+			u8 *ids);
+unsigned int shmnic_gw_arrived(struct shmnic_gw *gw, struct sk_buff *skb,
+			       const struct shmnic_gw_pkt *pk);
+void shmnic_gw_handback_rcv(struct shmnic_gw *gw, u32 from, const void *data,
+			    u32 len);
 
 /* gw_fwd.c */
 void shmnic_gw_up(struct shmnic_gw *gw, struct sk_buff *skb);

@@ -243,6 +243,25 @@ void shmnic_gw_flow_age(struct shmnic_gw *gw)
 	gw->age_next = (gw->age_next + n) & (slots - 1);
 }
 
+/* Node @node handed back a packet of flow @k: drop our entry if it still
+ * sends the flow there.
+ */
+void shmnic_gw_flow_forget(struct shmnic_gw *gw,
+			   const struct shmnic_flow_key *k, u32 hash, u32 node)
+{
+	struct shmnic_flow f;
+	int i;
+
+	spin_lock_bh(&gw->flow_lock);
+	i = shmnic_flow_find(gw->part, gw->sd->lay.g.flow_slots, k, hash, &f);
+	if (i >= 0 && f.node == node)
+		shmnic_flow_clear(&gw->part[i]);
+	spin_unlock_bh(&gw->flow_lock);
+	if (i >= 0 && f.node == node)
+		shmnic_gw_flow_event(gw, &f, false,
+				     SHMNIC_FLOW_REASON_HANDED_BACK);
+}
+
 /* The live entry @i of node @gw's part of the flow table, if it is one:
  * for dumps.
  */

@@ -187,6 +187,16 @@ static void shmnic_gw_svc_fill(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
 			set_bit(id, p->listen);
 }
 
+/* Node @from handed back a packet of flow @k: it no longer listens. */
+void shmnic_gw_svc_forget(struct shmnic_gw *gw, u32 from,
+			  const struct shmnic_flow_key *k)
+{
+	spin_lock_bh(&gw->lock);
+	if (!gw->stopped)
+		shmnic_gw_svc_note(gw, from, k, SHMNIC_ANS_NONE);
+	spin_unlock_bh(&gw->lock);
+}
+
 static void shmnic_gw_svc_free(struct shmnic_gw *gw)
 {
 	struct shmnic_gw_svc *s;
@@ -198,6 +208,14 @@ static void shmnic_gw_svc_free(struct shmnic_gw *gw)
 		kfree(s);
 	}
 	gw->nsvc = 0;
+}
+
+/* The dispatch policy: one of the @n (>= 1) nodes @ids for hash @hash. */
+u32 shmnic_gw_pick(struct shmnic_gw *gw, const u8 *ids, u32 n, u32 hash)
+{
+	if (READ_ONCE(gw->policy) == SHMNIC_POLICY_RR)
+		return ids[(u32)atomic_inc_return(&gw->rr) % n];
+	return shmnic_maglev_pick(ids, n, hash);
 }
 
 /* Pick among the nodes that answered; -ENOTCONN: a TCP segment of no
@@ -216,9 +234,7 @@ static int shmnic_gw_choose(struct shmnic_gw *gw, struct shmnic_gw_pend *p)
 		ids[n++] = id;
 	if (!n)
 		return -ENOENT;
-	if (READ_ONCE(gw->policy) == SHMNIC_POLICY_RR)
-		return ids[(u32)atomic_inc_return(&gw->rr) % n];
-	return shmnic_maglev_pick(ids, n, p->hash);
+	return shmnic_gw_pick(gw, ids, n, p->hash);
 }
 
 /* Decide flow @p (taken off the table) and send its packets. */
@@ -343,7 +359,15 @@ void shmnic_gw_ctrl_rcv(struct shmnic_dev *sd, u32 from, const void *data,
 			u32 len)
 {
 	struct shmnic_query q;
+	u16 type;
 
+	if (len < sizeof(type))
+		return;
+	memcpy(&type, data, sizeof(type));
+	if (type == SHMNIC_CTRL_HANDBACK) {
+		shmnic_gw_handback_rcv(sd->gw, from, data, len);
+		return;
+	}
 	if (len != sizeof(q))
 		return;
 	memcpy(&q, data, sizeof(q));	/* read once */

@@ -48,7 +48,7 @@
 #define SHMNIC_MC_ADDRS		32
 
 /* Largest control frame on a pair ring */
-#define SHMNIC_PEER_CTRL_MAX	128
+#define SHMNIC_PEER_CTRL_MAX	256
 
 /* Locally administered MACs 02:53:4d:<net>:<id high>:<id low> */
 #define SHMNIC_OUI0		0x02

@@ -62,6 +62,8 @@ enum shmnic_flow_state {
  * @SHMNIC_FLOW_REASON_TIMEOUT: idle longer than its state allows
  * @SHMNIC_FLOW_REASON_NODE_DOWN: the serving node left or died
  * @SHMNIC_FLOW_REASON_EVICTED: room made for a new flow
+ * @SHMNIC_FLOW_REASON_HANDED_BACK: its node no longer serves it and handed its
+ *   packet back to the gateway
  */
 enum shmnic_flow_reason {
 	SHMNIC_FLOW_REASON_NONE,
@@ -69,6 +71,7 @@ enum shmnic_flow_reason {
 	SHMNIC_FLOW_REASON_TIMEOUT,
 	SHMNIC_FLOW_REASON_NODE_DOWN,
 	SHMNIC_FLOW_REASON_EVICTED,
+	SHMNIC_FLOW_REASON_HANDED_BACK,
 
 	/* private: */
 	__SHMNIC_FLOW_REASON_MAX,
