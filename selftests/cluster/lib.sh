@@ -331,6 +331,22 @@ connect_spread() {
 	check "$1" spread "/tmp/$1.json" "$3" "$4" "$5"
 }
 
+# published: how many listeners this node publishes for the gateways
+# (include/shmnic/listen.h), by its gauge gw_listeners_published.
+published() {
+	stat_of gw_listeners_published shmg0
+}
+
+# published_is CMP N: "published" compares to N (test's -ge, -eq, ...);
+# wait_published CMP N: until it does, within 5 s (the node walks its
+# sockets once per heartbeat).
+published_is() {
+	test "$(published)" "$1" "$2"
+}
+wait_published() {
+	busywait 5000 published_is "$1" "$2"
+}
+
 # flowbench_stop: SIGTERM the server of flowbench_serve, wait for it;
 # returns its exit status (0: it exited cleanly).
 flowbench_stop() {

@@ -90,7 +90,10 @@ if is_ext; then
 fi
 
 ensure_pass "global_setup" global_setup
-[ "$ME" -ge 2 ] && ensure_pass "serve_port_80" flowbench_serve 80 "node$ME"
+if [ "$ME" -ge 2 ]; then
+	ensure_pass "serve_port_80" flowbench_serve 80 "node$ME"
+	ensure_pass "listeners_published" wait_published -ge 2
+fi
 if [ "$ME" = 0 ] && [ "${SHMNIC_RESTARTED:-0}" = 1 ]; then
 	# node0 again: it finds the flows ECMP hands back to it in node1's part
 	ktap_plan 1

@@ -13,7 +13,9 @@
 # route. node2 and node3 serve port 80. From ext, 100 TCP connections to
 # each global address complete, spread over node2 and node3 (each at least
 # 30), and both gateways dispatch some of them (at least 10 flows each).
-# The gateways agree: the same 10 new TCP flows per address (flowbench
+# Each gateway sends every new flow by the listeners node2 and node3
+# publish, without a query. The gateways agree: the same 10 new TCP flows
+# per address (flowbench
 # stray SYNs from fixed ports, pinned to a gateway by a host route with
 # ext's link-0 source), first through node0, then through node1, are each
 # placed on the same node by both (Maglev, policy hash; shmnicctl monitor
@@ -113,7 +115,10 @@ if is_ext; then
 fi
 
 ensure_pass "global_setup" global_setup
-[ "$ME" -ge 2 ] && ensure_pass "serve_port_80" flowbench_serve 80 "node$ME"
+if [ "$ME" -ge 2 ]; then
+	ensure_pass "serve_port_80" flowbench_serve 80 "node$ME"
+	ensure_pass "listeners_published" wait_published -ge 2
+fi
 if [ "$ME" -lt 2 ]; then
 	shmnicctl -j monitor >/tmp/monitor.json 2>/tmp/monitor.err &
 	MONITOR=$!
@@ -122,11 +127,13 @@ barrier ready
 barrier traffic_done
 case $ME in
 0 | 1)
-	ktap_plan 4
+	ktap_plan 5
 	kill "$MONITOR"
 	placed
 	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
 	check "carried_flows" [ "$(gstat gw_flows_new)" -ge 10 ]
+	# every new flow by the listeners node2 and node3 publish, no query
+	check "new_flows_without_query" [ "$(gstat gw_published_dispatches)" = "$(gstat gw_flows_new)" ]
 	check "no_tx_errors" [ "$(gstat gw_tx_errors)" = 0 ]
 	# nothing moved from a gateway to another yet: each decided alone
 	check "adopted_nothing" [ "$(gstat gw_flows_adopted)" = 0 ]

@@ -12,7 +12,15 @@
 # connection is served start to end by one node; UDP flows stick to one
 # node; a port nobody listens on gets no answer (dropped and counted) and
 # the gateway keeps working. node0's flow table and counters say the same,
-# and shmnicctl monitor shows the flows as they are made. With
+# and shmnicctl monitor shows the flows as they are made. node1 and node2
+# publish their listeners before ext starts: node0 sends every one of
+# those new flows without a query. Then node3 publishes a TCP listener on
+# port 80 it does not have (shmnic-scribble --publish, run on the host):
+# of 30 connections the gateway sends some to node3, which hands their SYN
+# back, and all 30 are served by node1 and node2; then node3 publishes two
+# junk entries, which node0 ignores and counts, and 20 connections work;
+# then a listener opened and closed on node3 replaces its page and empties
+# it again. With
 # "shmnicctl device set policy rr" on the gateway, 20 connections one after another
 # alternate between node1 and node2, and a TCP segment of no connection (a
 # late ACK, a FIN, a RST, a SYN+ACK from flowbench stray) takes no turn and
@@ -85,6 +93,13 @@ strays_take_no_turn() {
 	done
 }
 
+# only_node1_node2 FILE N: flowbench connect's JSON: all N ok, only node1
+# and node2 answered.
+only_node1_node2() {
+	jq -e --argjson n "$2" '.passed and .ok == $n and
+		((.servers | keys) - ["node1", "node2"] | length) == 0' "$1" >/dev/null
+}
+
 # no_stray_flows: no flow entry from a port flowbench stray uses (61000 and
 # above; ext's own connections come from the ephemeral range below).
 no_stray_flows() {
@@ -93,7 +108,7 @@ no_stray_flows() {
 
 ktap_header
 if is_ext; then
-	ktap_plan 12
+	ktap_plan 14
 	barrier ready
 	connect_spread "tcp_100_ipv4" "$GLOBAL_IP" 100 node1 node2
 	connect_spread "tcp_100_ipv6" "$GLOBAL_IP6" 100 node1 node2
@@ -111,6 +126,16 @@ if is_ext; then
 	check "unserved_port_ipv6" unserved "$GLOBAL_IP6"
 	flowbench connect "$GLOBAL_IP" 80 --conns 10 -j >/tmp/after.json
 	check "gateway_works_after" jq -e '.passed and .ok == 10' /tmp/after.json
+	barrier counted
+	barrier fake_listener
+	flowbench connect "$GLOBAL_IP" 80 --conns 30 -j >/tmp/handback.json
+	info "node3 publishes a listener it does not have: $(jq -c '{ok, servers}' /tmp/handback.json)"
+	check "handed_back_flows_served" only_node1_node2 /tmp/handback.json 30
+	barrier junk_listener
+	flowbench connect "$GLOBAL_IP6" 80 --conns 20 -j >/tmp/junk.json
+	info "node3 publishes junk: $(jq -c '{ok, servers}' /tmp/junk.json)"
+	check "junk_listeners_ignored" only_node1_node2 /tmp/junk.json 20
+	barrier page_fresh
 	barrier policy_rr
 	flowbench connect "$GLOBAL_IP" 80 --conns 20 -j >/tmp/rr_policy.json
 	info "policy rr: $(jq -c '{ok, servers}' /tmp/rr_policy.json)"
@@ -132,16 +157,46 @@ case $ME in
 	shmnicctl -j monitor >/tmp/monitor.json 2>/tmp/monitor.err &
 	MONITOR=$!
 	;;
-1 | 2) ensure_pass "serve_port_80" flowbench_serve 80 "node$ME" --udp ;;
+1 | 2)
+	ensure_pass "serve_port_80" flowbench_serve 80 "node$ME" --udp
+	# TCP and UDP, IPv4 and IPv6 (one socket on ::)
+	ensure_pass "listeners_published" wait_published -ge 4
+	;;
 esac
 barrier ready
+barrier counted
+if [ "$ME" = 0 ]; then
+	NEW_FLOWS=$(gstat gw_flows_new)
+	PUBLISHED=$(gstat gw_published_dispatches)
+	info "before node3 lies: $NEW_FLOWS new flows, $PUBLISHED sent by the published listeners"
+fi
+[ "$ME" = 3 ] && ensure_pass "publish_fake_listener" hostscribble start --publish 3,tcp,80
+barrier fake_listener
+[ "$ME" = 3 ] && ensure_pass "publish_junk" hostscribble start --publish 3,junk,80
+barrier junk_listener
+if [ "$ME" = 3 ]; then
+	# Its own listener (socat: IPv4 only) replaces the page the host
+	# wrote, and closing it empties the page again.
+	socat TCP-LISTEN:82,reuseaddr - >/dev/null 2>&1 &
+	LISTENER=$!
+	wait_published -eq 1
+	OWN=$?
+	kill "$LISTENER"
+	wait "$LISTENER" 2>/dev/null
+	wait_published -eq 0
+	CLOSED=$?
+fi
+barrier page_fresh
 [ "$ME" = 0 ] && ensure_pass "policy rr" shmnicctl device set policy rr
 barrier policy_rr
 barrier traffic_done
 case $ME in
 0)
-	ktap_plan 10
+	ktap_plan 13
 	shmnicctl device set policy hash
+	check "new_flows_without_query" test "$NEW_FLOWS" -ge 200 -a "$PUBLISHED" = "$NEW_FLOWS"
+	check "handbacks_received" [ "$(gstat gw_handbacks)" -ge 1 ]
+	check "junk_counted" [ "$(gstat gw_published_bad)" -ge 2 ]
 	check "policy_hash_again" sh -c "shmnicctl -j region | jq -e '.policy == \"hash\"' >/dev/null"
 	check "flows_listed" flows_ok
 	kill "$MONITOR"
@@ -163,7 +218,10 @@ case $ME in
 	check "server_stops_cleanly" flowbench_stop
 	;;
 *)
-	ktap_plan 2
+	ktap_plan 5
+	check "handed_back" [ "$(gstat gw_handed_back)" -ge 1 ]
+	ktap_result "own_listener_published" "$OWN"
+	ktap_result "closed_listener_unpublished" "$CLOSED"
 	# node3 serves nothing: it answers queries, gets no flow.
 	check "answered_queries" [ "$(gstat gw_queries_answered)" -gt 0 ]
 	# and it reads the gateway's part of the flow table as node0 does

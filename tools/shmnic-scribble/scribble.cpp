@@ -156,7 +156,7 @@ void usage(FILE *f)
 		"       [--kinds KIND,...] [--quiet]\n"
 		"       %s --region FILE --ghost ID [--ghost-drain never|N]\n"
 		"       [--ghost-hold-lock] [--ghost-control FILE] [--duration S]\n"
-		"       %s --region FILE --publish ID,tcp|udp,PORT\n"
+		"       %s --region FILE --publish ID,tcp|udp|junk,PORT\n"
 		"Write random bytes and targeted bad values into a shmnic region\n"
 		"(see shmnic-scribble(1)). Defaults: --duration 10 (0: until SIGTERM),\n"
 		"--rate 20000 writes/s (0: unlimited), --mode both, random seed.\n"
@@ -164,7 +164,8 @@ void usage(FILE *f)
 		"--ghost-control: take the mode from FILE's first line, read again\n"
 		"every 10 ms (absent | never | N, then \" lock\" to hold the lock).\n"
 		"--publish: add a listener on PORT (any address, IPv4 and IPv6) to\n"
-		"node ID's published listeners, as that node would, and exit.\n",
+		"node ID's published listeners, as that node would, and exit (junk:\n"
+		"two entries no reader may accept).\n",
 		kProg, kProg, kProg);
 }
 
@@ -208,6 +209,8 @@ bool parse_publish(std::string_view v, Options &o)
 		e.proto = SHMNIC_PROTO_TCP;
 	else if (proto == "udp")
 		e.proto = SHMNIC_PROTO_UDP;
+	else if (proto == "junk")
+		e.proto = 1;	/* ICMP: never valid, and the family is bad too */
 	else
 		return false;
 	e.port = htons(static_cast<u16>(port));
@@ -298,7 +301,7 @@ int parse_args(int argc, char **argv, Options &o)
 			o.g.id = static_cast<u32>(n);
 		} else if (a == "--publish") {
 			if (!value(v) || !parse_publish(v, o)) {
-				std::fprintf(stderr, "%s: --publish takes ID,tcp|udp,PORT\n",
+				std::fprintf(stderr, "%s: --publish takes ID,tcp|udp|junk,PORT\n",
 					     kProg);
 				return 2;
 			}
@@ -1245,7 +1248,7 @@ int publish(u8 *base, const shmnic_layout &l, const Options &o)
 					  shmnic_listen_entries(h) + n);
 	for (u8 family : { 4, 6 }) {
 		shmnic_listener e = *o.publish;
-		e.family = family;
+		e.family = e.proto == 1 ? 0x5a : family;
 		ents.push_back(e);
 	}
 	shmnic_listen_publish(h, READ_ONCE(h->epoch), ents.data(),

@@ -71,6 +71,7 @@ static const char shmnic_gw_stat_names[SHMNIC_GWS_MAX][ETH_GSTRING_LEN] = {
 	[SHMNIC_GWS_HANDED_BACK] = "gw_handed_back",
 	[SHMNIC_GWS_HANDBACKS] = "gw_handbacks",
 	[SHMNIC_GWS_LISTEN_WALK_US] = "gw_listen_walk_us",
+	[SHMNIC_GWS_LISTENERS] = "gw_listeners_published",
 };
 
 /* Gateways the hooks look at (normally one); RCU, writers under RTNL. */

@@ -44,6 +44,7 @@ enum shmnic_gw_stat {
 	SHMNIC_GWS_LISTEN_WALK_US,	/* the last walk of our sockets (a
 					 * gauge)
 					 */
+	SHMNIC_GWS_LISTENERS,		/* entries on our page (a gauge) */
 	SHMNIC_GWS_MAX
 };
 

@@ -140,6 +140,7 @@ void shmnic_gw_listen_walk(struct shmnic_gw *gw)
 			      epoch, gw->walk, gw->nwalk, gw->walk_flags);
 	swap(gw->walk, gw->published);
 	gw->npublished = gw->nwalk;
+	atomic64_set(&gw->stats[SHMNIC_GWS_LISTENERS], gw->npublished);
 	gw->published_flags = gw->walk_flags;
 	gw->published_epoch = epoch;
 }
@@ -181,6 +182,7 @@ u32 shmnic_gw_published(struct shmnic_gw *gw, const struct shmnic_flow_key *k,
 	struct shmnic_dev *sd = gw->sd;
 	struct shmnic_listen_found scan;
 	u32 id, n = 0, epoch;
+	int err;
 
 	for (id = 0; id < shmnic_nodes(sd); id++) {
 		if (id == sd->id) {
@@ -190,9 +192,16 @@ u32 shmnic_gw_published(struct shmnic_gw *gw, const struct shmnic_flow_key *k,
 				continue;
 			epoch = READ_ONCE(sd->nodes[id].epoch);
 		}
-		if (shmnic_listen_scan(shmnic_listen_page(sd->shm, &sd->lay, id),
-				       epoch, k->family, k->proto, k->dport,
-				       k->daddr, SHMNIC_LISTEN_TRIES, &scan))
+		err = shmnic_listen_scan(shmnic_listen_page(sd->shm, &sd->lay,
+							    id),
+					 epoch, k->family, k->proto, k->dport,
+					 k->daddr, SHMNIC_LISTEN_TRIES, &scan);
+		/* A page that never settles is a writer that lies, or died
+		 * mid-write; one of another epoch is not written yet.
+		 */
+		if (err == -EAGAIN)
+			shmnic_gw_count(gw, SHMNIC_GWS_LISTEN_BAD);
+		if (err)
 			continue;
 		if (scan.bad)
 			atomic64_add(scan.bad,
