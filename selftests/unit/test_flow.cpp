@@ -5,25 +5,7 @@
  */
 #include "test_util.h"
 
-/*
- * A hook run inside shmnic_flow_read() between its copy of the entry and the
- * second look at the sequence word: lets a test play a writer that runs
- * exactly there. flow.h is included after this (ring.h above keeps the
- * plain barrier; all these functions are static inline).
- */
-namespace {
-void (*g_rmb_hook)();
-inline void run_rmb_hook()
-{
-	if (g_rmb_hook) {
-		auto h = g_rmb_hook;
-		g_rmb_hook = nullptr;
-		h();
-	}
-}
-} // namespace
-#undef smp_rmb
-#define smp_rmb() (__atomic_thread_fence(__ATOMIC_ACQUIRE), run_rmb_hook())
+#include "rmb_hook.h"
 #include <shmnic/flow.h>
 
 #include <gtest/gtest.h>

@@ -6,22 +6,7 @@
  */
 #include "test_util.h"
 
-/* As in test_flow.cpp: a hook between the scan's copy of the entries and
- * its second look at the sequence word.
- */
-namespace {
-void (*g_rmb_hook)();
-inline void run_rmb_hook()
-{
-	if (g_rmb_hook) {
-		auto h = g_rmb_hook;
-		g_rmb_hook = nullptr;
-		h();
-	}
-}
-} // namespace
-#undef smp_rmb
-#define smp_rmb() (__atomic_thread_fence(__ATOMIC_ACQUIRE), run_rmb_hook())
+#include "rmb_hook.h"
 #include <shmnic/listen.h>
 
 #include <gtest/gtest.h>

@@ -10,6 +10,15 @@
 #            a node serving the global address (flowbench serve on node1
 #            and node2, as "node1"/"node2"; global_setup of lib.sh on
 #            every node);
+#   ipvs     ext -> 10.98.0.1 port 81: IPVS on the same gateway node,
+#            Maglev scheduler (ipvsadm -s mh), direct routing (-g) to the
+#            same servers over shml0 (flowbench serve on port 81, the VIP on
+#            their loopback, arp_ignore/arp_announce on shml0), no
+#            connection tracking (net.ipv4.vs.conntrack=0, IPVS's default):
+#            the fastest way IPVS does this job. Replies leave the servers
+#            by the same route as the gateway path's (over shml0, through
+#            node0), so both paths carry the same packets. Skipped, with
+#            the reason, when the kernel has no ip_vs_mh;
 #   direct   ext -> 172.31.0.1 port 8080: flowbench serve on node0 itself,
 #            no dispatch (measured first, before global_setup).
 # Measurements: "flowbench connect --conns CONNS --parallel PARALLEL"
@@ -30,6 +39,8 @@ require_nodes 2
 
 GPORT=80      # the global service
 DPORT=8080    # node0's own server (direct path)
+VPORT=81      # the IPVS virtual service
+VIP=10.98.0.1
 ST=$SHMNIC_OUT/global_bench
 mkdir -p "$ST"
 
@@ -72,6 +83,45 @@ measure() {
 	return $_fail
 }
 
+# run_path PATH ADDR PORT (ext): the setup failure a VM reported, if
+# any, else "measure"; its BENCH lines also into /tmp/bench.lines.
+run_path() {
+	if [ -n "$failed" ]; then
+		echo "BENCH connect path=$1 error=setup_failed"
+		echo "# $failed"
+		return 1
+	fi
+	measure "$@" >"/tmp/m.$1"
+	_rc=$?
+	tee -a /tmp/bench.lines <"/tmp/m.$1"
+	return $_rc
+}
+
+# ipvs_director: node0 becomes an IPVS director for VIP:VPORT, Maglev,
+# direct routing to the servers' shml0 addresses.
+ipvs_director() {
+	# (one of the two crc32c may not load: the other does)
+	while read -r _m; do
+		insmod "$_m" 2>/dev/null
+	done </etc/shmnic/ipvs-modules
+	grep -q '^ip_vs_mh ' /proc/modules || return 1
+	ip addr add "$VIP/32" dev lo &&
+		sysctl -qw net.ipv4.vs.conntrack=0 &&
+		ipvsadm -A -t "$VIP:$VPORT" -s mh || return 1
+	for _n in $(servers); do
+		ipvsadm -a -t "$VIP:$VPORT" -r "$(ip_of "$_n"):$VPORT" -g || return 1
+	done
+	ipvsadm -Ln | sed 's/^/# ipvs: /'
+}
+
+# ipvs_real_server: take VIP's packets from the director, never answer
+# ARP for it on shml0 (the LVS-DR recipe).
+ipvs_real_server() {
+	sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+		net.ipv4.conf.shml0.arp_ignore=1 net.ipv4.conf.shml0.arp_announce=2 &&
+		ip addr add "$VIP/32" dev lo
+}
+
 # The table from ext's BENCH lines.
 table() {
 	awk '
@@ -86,9 +136,11 @@ table() {
 		}
 		function cell(x) { return x == "" ? "-" : x }
 		function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
-		function show(label, kind, key,   g, d) {
-			g = val[kind, "gateway", key]; d = val[kind, "direct", key]
-			printf "%-22s %14s %14s %16s\n", label, cell(g), cell(d), ratio(g, d)
+		function show(label, kind, key,   g, v, d) {
+			g = val[kind, "gateway", key]; v = val[kind, "ipvs", key]
+			d = val[kind, "direct", key]
+			printf "%-22s %14s %14s %16s %14s %14s %14s\n", label, cell(g), cell(v),
+				cell(d), ratio(g, v), ratio(g, d), ratio(v, d)
 		}
 		/^BENCH / {
 			path = kv($0, "path")
@@ -98,15 +150,16 @@ table() {
 					val[$2, path, keys[i]] = x
 		}
 		END {
-			printf "%-22s %14s %14s %16s\n", "ext ->", "gateway", "direct", "gateway/direct"
-			printf "%-22s %14s %14s\n", "", "10.99.0.1:80", "172.31.0.1:8080"
+			printf "%-22s %14s %14s %16s %14s %14s %14s\n", "ext ->", "gateway", "ipvs", "direct",
+				"gateway/ipvs", "gateway/direct", "ipvs/direct"
+			printf "%-22s %14s %14s %16s\n", "", "10.99.0.1:80", "10.98.0.1:81", "172.31.0.1:8080"
 			show("connections/s", "connect", "conns_s")
 			show("failed connections", "connect", "failed")
 			show("requests/s (rr)", "rr", "req_s")
 			show("rr median (us)", "rr", "median_us")
 			show("rr p99 (us)", "rr", "p99_us")
-			printf "%-22s %14s %14s\n", "servers (connect)", cell(val["connect", "gateway", "servers"]),
-				cell(val["connect", "direct", "servers"])
+			printf "%-22s %14s %14s %16s\n", "servers (connect)", cell(val["connect", "gateway", "servers"]),
+				cell(val["connect", "ipvs", "servers"]), cell(val["connect", "direct", "servers"])
 		}' "$1"
 }
 
@@ -145,19 +198,48 @@ fi
 barrier gb-global-ready
 absent=$(cat "$ST"/absent.* 2>/dev/null | head -n 1)
 failed=$(cat "$ST"/failed.* 2>/dev/null | head -n 1)
+if is_ext && { [ -n "$failed" ] || [ -z "$absent" ]; }; then
+	run_path gateway "$GLOBAL_IP" "$GPORT" || fail=1
+fi
+barrier gb-gateway-done
+
+# 3. IPVS on the gateway node, to the same servers
+if is_gateway && [ -z "$failed" ]; then
+	if [ ! -s /etc/shmnic/ipvs-modules ]; then
+		echo "this kernel has no ip_vs_mh module" >"$ST/no-ipvs.$SHMNIC_VM"
+	elif ! ipvs_director; then
+		echo "IPVS setup failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
+	fi
+fi
+if is_server && [ -n "${FLOWBENCH_PID:-}" ]; then
+	_gw_server=$FLOWBENCH_PID
+	if ! ipvs_real_server || ! flowbench_serve "$VPORT" "$SHMNIC_VM" --bind ::; then
+		echo "IPVS real server setup failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
+	fi
+	IPVS_SERVER=$FLOWBENCH_PID
+	FLOWBENCH_PID=$_gw_server
+fi
+barrier gb-ipvs-ready
+failed=$(cat "$ST"/failed.* 2>/dev/null | head -n 1)
+no_ipvs=$(cat "$ST"/no-ipvs.* 2>/dev/null | head -n 1)
 if is_ext; then
-	if [ -n "$failed" ]; then
-		echo "BENCH connect path=gateway error=setup_failed"
-		echo "# $failed"
-		fail=1
-	elif [ -z "$absent" ]; then
-		measure gateway "$GLOBAL_IP" "$GPORT" >/tmp/m.gateway || fail=1
-		tee -a /tmp/bench.lines </tmp/m.gateway
+	if [ -z "$failed" ] && [ -n "$no_ipvs" ]; then
+		echo "# global_bench: IPVS path not measured: $no_ipvs"
+	elif [ -n "$failed" ] || [ -z "$absent" ]; then
+		ip route add "$VIP/32" via "$GW_IP" || fail=1
+		run_path ipvs "$VIP" "$VPORT" || fail=1
 	fi
 	echo
 	table /tmp/bench.lines
 fi
 barrier gb-done
+if is_gateway && [ -z "$no_ipvs" ] && [ -z "$absent" ]; then
+	ipvsadm -Ln --stats | sed 's/^/# ipvs: /'
+fi
+if is_server && [ -n "${IPVS_SERVER:-}" ]; then
+	kill -TERM "$IPVS_SERVER"
+	wait "$IPVS_SERVER" || { info "the IPVS path's flowbench serve did not exit cleanly"; fail=1; }
+fi
 if is_server && [ -n "${FLOWBENCH_PID:-}" ]; then
 	flowbench_stop || { info "flowbench serve did not exit cleanly"; fail=1; }
 fi
