@@ -11,7 +11,9 @@
 #            and node2, as "node1"/"node2"; global_setup of lib.sh on
 #            every node);
 #   ipvs     ext -> 10.98.0.1 port 81: IPVS on the same gateway node,
-#            Maglev scheduler (ipvsadm -s mh), direct routing (-g) to the
+#            Maglev scheduler on the source address and port (ipvsadm -s mh
+#            -b mh-port: with the address only, one client's connections
+#            all go to one server), direct routing (-g) to the
 #            same servers over shml0 (flowbench serve on port 81, the VIP on
 #            their loopback, arp_ignore/arp_announce on shml0), no
 #            connection tracking (net.ipv4.vs.conntrack=0, IPVS's default):
@@ -107,7 +109,7 @@ ipvs_director() {
 	grep -q '^ip_vs_mh ' /proc/modules || return 1
 	ip addr add "$VIP/32" dev lo &&
 		sysctl -qw net.ipv4.vs.conntrack=0 &&
-		ipvsadm -A -t "$VIP:$VPORT" -s mh || return 1
+		ipvsadm -A -t "$VIP:$VPORT" -s mh -b mh-port || return 1
 	for _n in $(servers); do
 		ipvsadm -a -t "$VIP:$VPORT" -r "$(ip_of "$_n"):$VPORT" -g || return 1
 	done

@@ -266,8 +266,14 @@ int shmnic_gw_init(struct shmnic_dev *sd)
 	spin_lock_init(&gw->flow_lock);
 	shmnic_gw_query_init(gw);
 	INIT_LIST_HEAD(&gw->list);
+	gw->maglev = alloc_percpu(struct shmnic_gw_maglev);
+	if (!gw->maglev) {
+		kfree(gw);
+		return -ENOMEM;
+	}
 	err = shmnic_gw_listen_init(gw);
 	if (err) {
+		free_percpu(gw->maglev);
 		kfree(gw);
 		return err;
 	}
@@ -307,6 +313,7 @@ void shmnic_gw_free(struct shmnic_dev *sd)
 	timer_delete_sync(&gw->timer);
 	shmnic_gw_globals_free(gw);
 	shmnic_gw_listen_free(gw);
+	free_percpu(gw->maglev);
 	mutex_destroy(&gw->conf_lock);
 	kfree(gw);
 	sd->gw = NULL;

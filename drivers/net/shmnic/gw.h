@@ -98,6 +98,14 @@ struct shmnic_gw_svc {
 	u32 epoch[SHMNIC_MAX_NODES];	/* our view of the node's, at its answer */
 };
 
+/* The Maglev table of the last candidate set a CPU picked from: a table
+ * depends only on its set, and filling one is the dear part of a pick.
+ */
+struct shmnic_gw_maglev {
+	u64 set;			/* bit n: node n; 0: nothing yet */
+	u8 table[SHMNIC_MAGLEV_M];
+};
+
 struct shmnic_gw {
 	struct shmnic_dev *sd;
 	struct list_head list;		/* on shmnic_gws, RCU */
@@ -105,6 +113,7 @@ struct shmnic_gw {
 	struct shmnic_globals __rcu *globals;
 	u8 policy;			/* enum shmnic_policy */
 	atomic_t rr;
+	struct shmnic_gw_maglev __percpu *maglev;
 
 	spinlock_t lock;		/* pend, npend, svc, nsvc, next_id, stopped */
 	DECLARE_HASHTABLE(pend, 6);

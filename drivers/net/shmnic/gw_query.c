@@ -213,9 +213,24 @@ static void shmnic_gw_svc_free(struct shmnic_gw *gw)
 /* The dispatch policy: one of the @n (>= 1) nodes @ids for hash @hash. */
 u32 shmnic_gw_pick(struct shmnic_gw *gw, const u8 *ids, u32 n, u32 hash)
 {
+	u32 next[SHMNIC_MAX_NODES], i, node;
+	struct shmnic_gw_maglev *m;
+	u64 set = 0;
+
 	if (READ_ONCE(gw->policy) == SHMNIC_POLICY_RR)
 		return ids[(u32)atomic_inc_return(&gw->rr) % n];
-	return shmnic_maglev_pick(ids, n, hash);
+	for (i = 0; i < n; i++)
+		set |= BIT_ULL(ids[i]);
+	/* Softirq, or a caller that could be interrupted by one. */
+	local_bh_disable();
+	m = this_cpu_ptr(gw->maglev);
+	if (m->set != set) {
+		shmnic_maglev_fill(m->table, ids, n, next);
+		m->set = set;
+	}
+	node = m->table[hash % SHMNIC_MAGLEV_M];
+	local_bh_enable();
+	return node;
 }
 
 /* Pick among the nodes that answered; -ENOTCONN: a TCP segment of no
