@@ -5,7 +5,7 @@
 #
 # Global network benchmark, run on every VM by tools/bench/run through
 #   qemu/cluster --nodes 4 --external --run tools/bench/global_bench.sh
-# From ext, with flowbench, the same clients over two paths in one run:
+# From ext, with flowbench, the same clients over three paths in one run:
 #   gateway  ext -> 10.99.0.1 port 80: node0 dispatches each connection to
 #            a node serving the global address (flowbench serve on node1
 #            and node2, as "node1"/"node2"; global_setup of lib.sh on
@@ -22,17 +22,21 @@
 #            node0), so both paths carry the same packets. Skipped, with
 #            the reason, when the kernel has no ip_vs_mh;
 #   direct   ext -> 172.31.0.1 port 8080: flowbench serve on node0 itself,
-#            no dispatch (measured first, before global_setup).
+#            no dispatch.
 # Measurements: "flowbench connect --conns CONNS --parallel PARALLEL"
 # (connections/s) and "flowbench rr --requests REQUESTS" (requests/s,
-# median and p99 latency). ext prints one "BENCH ..." line per measurement
+# median and p99 latency), per path, in ROUNDS rounds that take the paths
+# in turn (each round starts with the next one): what the host gives the
+# VMs moves by 2x within seconds, so one burst per path says little. ext
+# prints every round's figures as comments, one "BENCH ..." line per
+# measurement and path with the medians and ranges over the rounds
 # (key=value, for tools/bench/run), then a side-by-side table.
 # With fewer nodes the servers are the nodes 1..2 that exist (checking the
 # script on 2 nodes + ext). Without shmg0 (a shmnic.ko without the global
 # network) every VM exits 4 after the direct figures: the gateway path is
 # skipped, with the reason. A failed global_setup or measurement fails.
 # Settings (tools/bench/run may put assignments right below this header):
-: "${CONNS:=200}" "${PARALLEL:=8}" "${REQUESTS:=2000}"
+: "${CONNS:=200}" "${PARALLEL:=8}" "${REQUESTS:=2000}" "${ROUNDS:=5}"
 
 # shellcheck source=selftests/cluster/lib.sh
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"
@@ -85,20 +89,6 @@ measure() {
 	return $_fail
 }
 
-# run_path PATH ADDR PORT (ext): the setup failure a VM reported, if
-# any, else "measure"; its BENCH lines also into /tmp/bench.lines.
-run_path() {
-	if [ -n "$failed" ]; then
-		echo "BENCH connect path=$1 error=setup_failed"
-		echo "# $failed"
-		return 1
-	fi
-	measure "$@" >"/tmp/m.$1"
-	_rc=$?
-	tee -a /tmp/bench.lines <"/tmp/m.$1"
-	return $_rc
-}
-
 # ipvs_director: node0 becomes an IPVS director for VIP:VPORT, Maglev,
 # direct routing to the servers' shml0 addresses.
 ipvs_director() {
@@ -122,6 +112,90 @@ ipvs_real_server() {
 	sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
 		net.ipv4.conf.shml0.arp_ignore=1 net.ipv4.conf.shml0.arp_announce=2 &&
 		ip addr add "$VIP/32" dev lo
+}
+
+# target PATH: the address and port ext measures PATH at.
+target() {
+	case $1 in
+	gateway) echo "$GLOBAL_IP $GPORT" ;;
+	ipvs) echo "$VIP $VPORT" ;;
+	direct) echo "$GW_IP $DPORT" ;;
+	esac
+}
+
+# rotate R PATH...: the paths, starting with the R-th (cyclically).
+rotate() {
+	_r=$1
+	shift
+	_k=$(( (_r - 1) % $# ))
+	while [ "$_k" -gt 0 ]; do
+		_first=$1
+		shift
+		set -- "$@" "$_first"
+		_k=$((_k - 1))
+	done
+	echo "$@"
+}
+
+# medians FILE: from the "ROUND r connect|rr ..." lines, one BENCH line per
+# kind and path: the median of each rate and latency over the rounds (and
+# their range), failures added up, servers' shares added up, the worst rc.
+medians() {
+	awk '
+		function kv(line, key,   n, i, a, p) {
+			n = split(line, a, " ")
+			for (i = 1; i <= n; i++) {
+				p = index(a[i], "=")
+				if (p && substr(a[i], 1, p - 1) == key)
+					return substr(a[i], p + 1)
+			}
+			return ""
+		}
+		function median(k,   n, i, j, t, v) {
+			n = cnt[k]
+			for (i = 1; i <= n; i++) v[i] = vals[k, i]
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			lo[k] = v[1]; hi[k] = v[n]
+			return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		}
+		/^ROUND / {
+			id = $3 " " kv($0, "path")
+			if (!(id in seen)) { seen[id] = 1; ids[++nid] = id }
+			rounds[id]++
+			split("conns_s req_s median_us p99_us", keys, " ")
+			for (i = 1; i <= 4; i++)
+				if ((x = kv($0, keys[i])) != "")
+					vals[id, keys[i], ++cnt[id, keys[i]]] = x
+			failed[id] += kv($0, "failed")
+			if ((x = kv($0, "rc")) + 0 > rc[id] + 0) rc[id] = x
+			n = split(kv($0, "servers"), sv, ",")
+			for (i = 1; i <= n; i++) {
+				split(sv[i], p, ":")
+				if (!((id, p[1]) in share)) names[id] = names[id] (names[id] == "" ? "" : " ") p[1]
+				share[id, p[1]] += p[2] == "" ? 1 : p[2]
+			}
+		}
+		END {
+			for (j = 1; j <= nid; j++) {
+				id = ids[j]
+				split(id, w, " ")
+				line = "BENCH " w[1] " path=" w[2] " rounds=" rounds[id]
+				for (i = 1; i <= 4; i++) {
+					k = id SUBSEP keys[i]
+					if (!cnt[k]) continue
+					med = median(k)
+					line = line " " keys[i] "=" med " " keys[i] "_min=" lo[k] " " keys[i] "_max=" hi[k]
+				}
+				if (w[1] == "connect") line = line " failed=" failed[id]
+				n = split(names[id], nm, " ")
+				s = ""
+				for (i = 1; i <= n; i++) s = s (i > 1 ? "," : "") nm[i] ":" share[id, nm[i]]
+				print line " servers=" s " rc=" (rc[id] == "" ? 0 : rc[id])
+			}
+		}' "$1"
 }
 
 # The table from ext's BENCH lines.
@@ -166,82 +240,96 @@ table() {
 }
 
 barrier gb-start
-# 1. direct: node0 serves on its address to ext, ext measures
-if is_gateway; then
-	ensure_pass "flowbench serve on node0" flowbench_serve "$DPORT" node0 --bind "$GW_IP"
-fi
-barrier gb-direct-ready
 fail=0
-if is_ext; then
-	echo "# global_bench: flowbench connect --conns $CONNS --parallel $PARALLEL, rr --requests $REQUESTS, from ext"
-	: >/tmp/bench.lines
-	measure direct "$GW_IP" "$DPORT" >/tmp/m.direct || fail=1
-	tee -a /tmp/bench.lines </tmp/m.direct
-fi
-barrier gb-direct-done
+# 1. every path set up. direct: node0 serves on its own address; gateway:
+# the global network on every node, servers on nodes 1..2; ipvs: node0
+# directs to the same servers.
 if is_gateway; then
-	flowbench_stop || { info "node0's flowbench serve did not exit cleanly"; fail=1; }
+	flowbench_serve "$DPORT" node0 --bind "$GW_IP" ||
+		echo "flowbench serve failed on node0" >"$ST/failed.$SHMNIC_VM"
+	DIRECT_SERVER=$FLOWBENCH_PID
+	FLOWBENCH_PID=""
 fi
-
-# 2. the global network: setup on every node, servers on nodes 1 and 2
 if is_node; then
 	if [ ! -e /sys/class/net/shmg0 ]; then
 		echo "no shmg0 on $SHMNIC_VM (this shmnic.ko has no global network)" >"$ST/absent.$SHMNIC_VM"
-	elif global_setup; then
-		touch "$ST/ok.$SHMNIC_VM"
-	else
+	elif ! global_setup; then
 		echo "global_setup failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
-	fi
-	if is_server && [ -e "$ST/ok.$SHMNIC_VM" ]; then
+	elif is_server; then
 		flowbench_serve "$GPORT" "$SHMNIC_VM" --bind :: ||
 			echo "flowbench serve failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
 	fi
 fi
 barrier gb-global-ready
 absent=$(cat "$ST"/absent.* 2>/dev/null | head -n 1)
-failed=$(cat "$ST"/failed.* 2>/dev/null | head -n 1)
-if is_ext && { [ -n "$failed" ] || [ -z "$absent" ]; }; then
-	run_path gateway "$GLOBAL_IP" "$GPORT" || fail=1
-fi
-barrier gb-gateway-done
-
-# 3. IPVS on the gateway node, to the same servers
-if is_gateway && [ -z "$failed" ]; then
-	if [ ! -s /etc/shmnic/ipvs-modules ]; then
-		echo "this kernel has no ip_vs_mh module" >"$ST/no-ipvs.$SHMNIC_VM"
-	elif ! ipvs_director; then
-		echo "IPVS setup failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
+if [ -z "$absent" ]; then
+	if is_gateway; then
+		if [ ! -s /etc/shmnic/ipvs-modules ]; then
+			echo "this kernel has no ip_vs_mh module" >"$ST/no-ipvs.$SHMNIC_VM"
+		elif ! ipvs_director; then
+			echo "IPVS setup failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
+		fi
+	fi
+	if is_server && [ -n "${FLOWBENCH_PID:-}" ]; then
+		_gw_server=$FLOWBENCH_PID
+		if ! ipvs_real_server || ! flowbench_serve "$VPORT" "$SHMNIC_VM" --bind ::; then
+			echo "IPVS real server setup failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
+		fi
+		IPVS_SERVER=$FLOWBENCH_PID
+		FLOWBENCH_PID=$_gw_server
 	fi
 fi
-if is_server && [ -n "${FLOWBENCH_PID:-}" ]; then
-	_gw_server=$FLOWBENCH_PID
-	if ! ipvs_real_server || ! flowbench_serve "$VPORT" "$SHMNIC_VM" --bind ::; then
-		echo "IPVS real server setup failed on $SHMNIC_VM" >"$ST/failed.$SHMNIC_VM"
-	fi
-	IPVS_SERVER=$FLOWBENCH_PID
-	FLOWBENCH_PID=$_gw_server
-fi
-barrier gb-ipvs-ready
+barrier gb-ready
 failed=$(cat "$ST"/failed.* 2>/dev/null | head -n 1)
 no_ipvs=$(cat "$ST"/no-ipvs.* 2>/dev/null | head -n 1)
+
+# 2. ROUNDS rounds from ext, the paths in turn (each round starts with
+# the next path), the median of each figure kept.
 if is_ext; then
-	if [ -z "$failed" ] && [ -n "$no_ipvs" ]; then
-		echo "# global_bench: IPVS path not measured: $no_ipvs"
-	elif [ -n "$failed" ] || [ -z "$absent" ]; then
-		ip route add "$VIP/32" via "$GW_IP" || fail=1
-		run_path ipvs "$VIP" "$VPORT" || fail=1
+	echo "# global_bench: $ROUNDS rounds of flowbench connect --conns $CONNS --parallel $PARALLEL and rr --requests $REQUESTS per path, from ext"
+	paths=direct
+	if [ -n "$absent" ]; then
+		echo "# global_bench: gateway and IPVS paths not measured: $absent"
+	else
+		paths="gateway $paths"
+		if [ -n "$no_ipvs" ]; then
+			echo "# global_bench: IPVS path not measured: $no_ipvs"
+		else
+			ip route add "$VIP/32" via "$GW_IP" || fail=1
+			paths="$paths ipvs"
+		fi
 	fi
-	echo
-	table /tmp/bench.lines
+	if [ -n "$failed" ]; then
+		echo "BENCH connect path=all error=setup_failed"
+		echo "# $failed"
+		fail=1
+	else
+		: >/tmp/rounds.lines
+		r=1
+		while [ "$r" -le "$ROUNDS" ]; do
+			for p in $(rotate "$r" $paths); do
+				# (a failed measurement says rc=N in its lines)
+				# shellcheck disable=SC2046 # address and port
+				measure "$p" $(target "$p") | sed "s/^BENCH /ROUND $r /" >>/tmp/rounds.lines
+			done
+			r=$((r + 1))
+		done
+		sed 's/^/# /' /tmp/rounds.lines
+		medians /tmp/rounds.lines | tee /tmp/bench.lines
+		grep -q ' rc=[^0]' /tmp/bench.lines && fail=1
+		echo
+		table /tmp/bench.lines
+	fi
 fi
 barrier gb-done
 if is_gateway && [ -z "$no_ipvs" ] && [ -z "$absent" ]; then
 	ipvsadm -Ln --stats | sed 's/^/# ipvs: /'
 fi
-if is_server && [ -n "${IPVS_SERVER:-}" ]; then
-	kill -TERM "$IPVS_SERVER"
-	wait "$IPVS_SERVER" || { info "the IPVS path's flowbench serve did not exit cleanly"; fail=1; }
-fi
+for _pid in "${DIRECT_SERVER:-}" "${IPVS_SERVER:-}"; do
+	[ -n "$_pid" ] || continue
+	kill -TERM "$_pid"
+	wait "$_pid" || { info "a flowbench serve did not exit cleanly"; fail=1; }
+done
 if is_server && [ -n "${FLOWBENCH_PID:-}" ]; then
 	flowbench_stop || { info "flowbench serve did not exit cleanly"; fail=1; }
 fi
