@@ -312,7 +312,7 @@ routes_out_via() {
 	done
 	# shellcheck disable=SC2086 # one word per nexthop field
 	ip route replace 172.31.0.0/16 src "$GLOBAL_IP" $_v4 &&
-		ip -6 route replace fd00:31::/48 src "$GLOBAL_IP6" $_v6
+		ip -6 route replace fd00:31::/32 src "$GLOBAL_IP6" $_v6
 }
 
 # Is this node one of the gateways (node0, or node0..node(N-1) with
