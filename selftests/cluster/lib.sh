@@ -279,8 +279,7 @@ global_setup() {
 		sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 			net.ipv4.conf.shml0.accept_local=1
 	elif [ "${SHMNIC_GATEWAYS:-1}" -ge 2 ] && [ "${SHMNIC_ROUTING:-bird}" = static ]; then
-		# shellcheck disable=SC2046 # one id each
-		routes_out_via $(gateway_ids)
+		routes_out_via 0
 	elif [ "${SHMNIC_GATEWAYS:-1}" -ge 2 ]; then
 		busywait 10000 route_from_global "$EXT_IP" &&
 			busywait 10000 route_from_global "$EXT_IP6"
@@ -290,25 +289,19 @@ global_setup() {
 	fi
 }
 
-# gateway_ids: 0 .. SHMNIC_GATEWAYS - 1.
-gateway_ids() {
-	_k=0
-	while [ "$_k" -lt "${SHMNIC_GATEWAYS:-1}" ]; do
-		echo "$_k"
-		_k=$((_k + 1))
-	done
-}
-
 # routes_out_via ID...: (qemu/cluster --routing static) this node's way to
-# ext's links, over shml0 through the gateways ID... (ECMP), from the
-# GLOBAL address; replaces what was there (a script playing the routing
-# daemon when a gateway dies).
+# ext's links, over shml0 through gateway ID, or through several (ECMP:
+# the kernel needs CONFIG_IP_ROUTE_MULTIPATH, which the checker kernel
+# has not), from the GLOBAL address; replaces what was there (a script
+# playing the routing daemon when a gateway dies).
 routes_out_via() {
 	_v4=""
 	_v6=""
+	_nh=""
+	[ $# -gt 1 ] && _nh=nexthop
 	for _g in "$@"; do
-		_v4="$_v4 nexthop via $(ip_of "$_g") dev shml0"
-		_v6="$_v6 nexthop via $(ip6_of "$_g") dev shml0"
+		_v4="$_v4 $_nh via $(ip_of "$_g") dev shml0"
+		_v6="$_v6 $_nh via $(ip6_of "$_g") dev shml0"
 	done
 	# shellcheck disable=SC2086 # one word per nexthop field
 	ip route replace 172.31.0.0/16 src "$GLOBAL_IP" $_v4 &&
