@@ -114,6 +114,19 @@ ipvs_real_server() {
 		ip addr add "$VIP/32" dev lo
 }
 
+# AWK_KV: kv(LINE, KEY), the value of KEY=VALUE in a BENCH line, for the
+# awk programs below.
+AWK_KV='
+function kv(line, key,   n, i, a, p) {
+	n = split(line, a, " ")
+	for (i = 1; i <= n; i++) {
+		p = index(a[i], "=")
+		if (p && substr(a[i], 1, p - 1) == key)
+			return substr(a[i], p + 1)
+	}
+	return ""
+}'
+
 # target PATH: the address and port ext measures PATH at.
 target() {
 	case $1 in
@@ -141,16 +154,7 @@ rotate() {
 # kind and path: the median of each rate and latency over the rounds (and
 # their range), failures added up, servers' shares added up, the worst rc.
 medians() {
-	awk '
-		function kv(line, key,   n, i, a, p) {
-			n = split(line, a, " ")
-			for (i = 1; i <= n; i++) {
-				p = index(a[i], "=")
-				if (p && substr(a[i], 1, p - 1) == key)
-					return substr(a[i], p + 1)
-			}
-			return ""
-		}
+	awk "$AWK_KV"'
 		function median(k,   n, i, j, t, v) {
 			n = cnt[k]
 			for (i = 1; i <= n; i++) v[i] = vals[k, i]
@@ -200,16 +204,7 @@ medians() {
 
 # The table from ext's BENCH lines.
 table() {
-	awk '
-		function kv(line, key,   n, i, a, p) {
-			n = split(line, a, " ")
-			for (i = 1; i <= n; i++) {
-				p = index(a[i], "=")
-				if (p && substr(a[i], 1, p - 1) == key)
-					return substr(a[i], p + 1)
-			}
-			return ""
-		}
+	awk "$AWK_KV"'
 		function cell(x) { return x == "" ? "-" : x }
 		function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
 		function show(label, kind, key,   g, v, d) {
