@@ -22,6 +22,9 @@
  *   listen_off                the published listeners: per node one page
  *                             (struct shmnic_listen_hdr and entries,
  *                             listen.h), written only by that node
+ *   ctrs_off                  the published counters: per node two pages
+ *                             (struct shmnic_ctrs, counters.h), written
+ *                             only by that node
  *
  * A reader never trusts an offset stored in the region: every node derives
  * the layout from the geometry with shmnic_layout_compute() and checks that
@@ -33,7 +36,7 @@
 #include "compat.h"
 
 #define SHMNIC_MAGIC		0x4e4d4853u	/* "SHMN" */
-#define SHMNIC_LAYOUT_VERSION	4u
+#define SHMNIC_LAYOUT_VERSION	5u
 #define SHMNIC_CACHELINE	64u
 #define SHMNIC_PAGE		4096u
 
@@ -84,6 +87,7 @@ struct shmnic_region {
 	u32 pad0;
 	u64 flow_off;
 	u64 listen_off;
+	u64 ctrs_off;
 };
 
 /* shmnic_node.state */
@@ -222,6 +226,7 @@ struct shmnic_layout {
 	u64 net_bytes;
 	u64 flow_off;
 	u64 listen_off;		/* max_nodes pages of published listeners */
+	u64 ctrs_off;		/* max_nodes parts of published counters */
 	/* offsets inside one ring (pair or broadcast) */
 	u64 ring_desc_off;
 	u64 ring_buf_off;
@@ -332,6 +337,8 @@ static inline int shmnic_layout_compute(const struct shmnic_geometry *g,
 			    SHMNIC_FLOW_BYTES, SHMNIC_PAGE);
 	l->listen_off = off;
 	off += (u64)g->max_nodes * SHMNIC_PAGE;
+	l->ctrs_off = off;
+	off += (u64)g->max_nodes * 2 * SHMNIC_PAGE;
 	l->size = off;
 	return off <= region_size ? 0 : -ENOSPC;
 }
@@ -362,6 +369,7 @@ static inline int shmnic_region_check(const struct shmnic_region *r,
 		return -EINVAL;
 	if (r->size != l->size || r->node_off != l->node_off ||
 	    r->flow_off != l->flow_off || r->listen_off != l->listen_off ||
+	    r->ctrs_off != l->ctrs_off ||
 	    r->ring_bytes != l->ring_bytes ||
 	    r->bcast_bytes != l->bcast_bytes || r->net_bytes != l->net_bytes)
 		return -EINVAL;
@@ -396,6 +404,7 @@ static inline void shmnic_region_fill(struct shmnic_region *r,
 	r->flow_slots = l->g.flow_slots;
 	r->flow_off = l->flow_off;
 	r->listen_off = l->listen_off;
+	r->ctrs_off = l->ctrs_off;
 }
 
 static inline struct shmnic_node *shmnic_node_at(void *base,

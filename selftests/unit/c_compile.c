@@ -6,6 +6,7 @@
 #include <shmnic/ring.h>
 #include <shmnic/flow.h>
 #include <shmnic/listen.h>
+#include <shmnic/counters.h>
 
 #include <stddef.h>
 

@@ -93,12 +93,14 @@ void expect_layout_sane(const shmnic_geometry &g, const shmnic_layout &l)
 	EXPECT_EQ(l.flow_off % SHMNIC_PAGE, 0u);
 
 	/* the flow table: after the last network; then one page of
-	 * published listeners per node, up to the end of the region */
+	 * published listeners per node, then two pages of published
+	 * counters per node, up to the end of the region */
 	EXPECT_EQ(l.g.flow_slots, g.flow_slots);
 	EXPECT_EQ(l.flow_off, l.net_off[g.nets - 1] + l.net_bytes);
 	EXPECT_EQ(l.listen_off,
 		  l.flow_off + shmnic_align(flow_bytes(l), SHMNIC_PAGE));
-	EXPECT_EQ(l.size, l.listen_off + (u64)g.max_nodes * SHMNIC_LISTEN_BYTES);
+	EXPECT_EQ(l.ctrs_off, l.listen_off + (u64)g.max_nodes * SHMNIC_LISTEN_BYTES);
+	EXPECT_EQ(l.size, l.ctrs_off + (u64)g.max_nodes * 2 * SHMNIC_PAGE);
 	EXPECT_LE(l.flow_off + flow_bytes(l), l.listen_off);
 	EXPECT_EQ(sizeof(shmnic_flow), (size_t)SHMNIC_FLOW_BYTES);
 
@@ -162,9 +164,10 @@ TEST(Layout, DefaultGeometryFitsIn64MiB)
 	EXPECT_EQ(l.g.flow_slots, DEFAULT_FLOW_SLOTS);
 	EXPECT_EQ(l.flow_off, l.net_off[0] + l.net_bytes);
 	/* 8 nodes * 1024 entries * 64 bytes = 512 KiB, already page aligned,
-	 * then 8 pages of listeners */
+	 * then 8 pages of listeners and 16 of counters */
 	EXPECT_EQ(l.listen_off, l.flow_off + 512 * 1024);
-	EXPECT_EQ(l.size, l.listen_off + 8 * SHMNIC_PAGE);
+	EXPECT_EQ(l.ctrs_off, l.listen_off + 8 * SHMNIC_PAGE);
+	EXPECT_EQ(l.size, l.ctrs_off + 16 * SHMNIC_PAGE);
 	expect_layout_sane(g, l);
 }
 
@@ -351,6 +354,7 @@ TEST(Layout, RegionCheckRejectsAnySingleChangedField)
 		{"net_off[1]", offsetof(shmnic_region, net_off) + 8, 8},
 		FIELD(ring_bytes), FIELD(bcast_bytes), FIELD(net_bytes),
 		FIELD(flow_slots), FIELD(flow_off), FIELD(listen_off),
+		FIELD(ctrs_off),
 	};
 #undef FIELD
 	/* a few kinds of change per field: +1, -1, one high bit, zero, ~0 */
@@ -434,6 +438,7 @@ TEST(Layout, MismatchedFlowAreaIsRefused)
 		r.flow_slots = 2048;
 		r.size = l3.size;
 		r.listen_off = l3.listen_off;
+		r.ctrs_off = l3.ctrs_off;
 		EXPECT_EQ(shmnic_region_check(&r, bar, &l2), 0);
 		EXPECT_EQ(l2.g.flow_slots, 2048u);
 		EXPECT_EQ(shmnic_region_check(&r, l3.size - 1, &l2), -EINVAL);

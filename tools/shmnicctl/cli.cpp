@@ -220,6 +220,29 @@ void parse_dev_keyword(const std::string &name, Args &a, Options &o)
 void parse_nothing(const std::string &, Args &, Options &)
 {
 }
+// stats [dev DEV] [-j] [--watch SECONDS] [--prometheus]
+void parse_stats(const std::string &name, Args &a, Options &o)
+{
+	while (!a.done()) {
+		if (a.dev(name, o))
+			continue;
+		const std::string opt = a.take();
+		if (opt == "-j" || opt == "--json") {
+			o.json = true;
+		} else if (opt == "--prometheus") {
+			o.prometheus = true;
+		} else if (opt == "--watch") {
+			take_u32(name, opt, a, o.watch);
+			if (!*o.watch)
+				throw UsageError(name + ": --watch needs at least 1 second");
+		} else {
+			throw UsageError(name + ": unknown argument '" + opt +
+					 "' (dev DEV, -j, --watch SECONDS, --prometheus)");
+		}
+	}
+	if (o.prometheus && o.json)
+		throw UsageError(name + ": --prometheus or -j, not both");
+}
 
 // One row per command: its name, what it is, how its arguments are read,
 // and its line of help (none for an old spelling kept as an alias). A new
@@ -247,6 +270,11 @@ constexpr Subcommand subcommands[] = {
 	  "global add|del dev DEV [addr] ADDR\n"
 	  "                              make ADDR a GLOBAL address (and put it on the\n"
 	  "                              global adapter), or no longer" },
+	{ "stats", Cmd::stats, parse_stats,
+	  "stats [dev DEV] [-j] [--watch SECONDS] [--prometheus]\n"
+	  "                              every node's traffic, read from the region:\n"
+	  "                              totals and rates over 1 s (or SECONDS, again\n"
+	  "                              and again), JSON, or Prometheus text" },
 	{ "monitor", Cmd::monitor, parse_nothing,
 	  "monitor                       print node up/down and flow events until interrupted" },
 	{ "help", Cmd::help, parse_nothing, "help                          this text" },

@@ -16,7 +16,8 @@ struct UsageError : std::runtime_error {
 	using std::runtime_error::runtime_error;
 };
 
-enum class Cmd { show, nodes, set, global_add, global_del, policy, flows, monitor, help, version };
+enum class Cmd { show, nodes, set, global_add, global_del, policy, flows, monitor, stats, help,
+		 version };
 
 struct Options {
 	Cmd cmd = Cmd::show;
@@ -27,6 +28,8 @@ struct Options {
 	std::optional<std::uint32_t> ring_depth;
 	Address addr;				// global add, global del
 	Policy policy = Policy::unknown;	// policy
+	std::optional<std::uint32_t> watch;	// stats: seconds between tables
+	bool prometheus = false;		// stats: Prometheus text
 };
 
 // Throws UsageError with a message naming what was wrong.

@@ -2,6 +2,8 @@
 // shmnicctl: show and change a shmnic node through the "shmnic" generic
 // netlink family (man page: shmnicctl.8).
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <iostream>
 #include <net/if.h>
@@ -12,6 +14,7 @@
 #include "cli.h"
 #include "netlink.h"
 #include "render.h"
+#include "stats.h"
 
 using namespace shmnicctl;
 
@@ -78,6 +81,33 @@ void global_del(Client &nl, std::uint32_t ifindex, const Address &a)
 	Route().del_address(on, a);
 }
 
+// Two reads @o.watch (or 1) seconds apart, then a table of the second with
+// the rates between them; with --watch, again until interrupted. The
+// Prometheus text needs no rates: one read.
+void stats(const Options &o, Client &nl, std::uint32_t ifindex)
+{
+	if (o.prometheus) {
+		std::cout << render_prometheus(nl.get_stats(ifindex));
+		std::cout.flush();
+		return;
+	}
+	const auto period = std::chrono::seconds(o.watch.value_or(1));
+	std::vector<NodeStats> before = nl.get_stats(ifindex);
+	for (;;) {
+		std::this_thread::sleep_for(period);
+		std::vector<NodeStats> after = nl.get_stats(ifindex);
+		const std::vector<StatsRow> rows = stats_rows(before, after);
+		std::cout << (o.json ? render_json(stats_records(rows)) : render_stats_table(rows));
+		if (!o.watch)
+			break;
+		if (!o.json)
+			std::cout << "\n";
+		std::cout.flush();
+		before = std::move(after);
+	}
+	std::cout.flush();
+}
+
 int run(const Options &o)
 {
 	switch (o.cmd) {
@@ -140,6 +170,9 @@ int run(const Options &o)
 			std::cout.flush();
 			return true;
 		}, [] { std::cerr << "shmnicctl: events lost (receive buffer overflow)\n"; });
+		break;
+	case Cmd::stats:
+		stats(o, nl, ifindex);
 		break;
 	case Cmd::help:
 	case Cmd::version:

@@ -309,6 +309,100 @@ std::optional<Flow> parse_flow(nlattr **tb)
 	return flow_from(tb, fb);
 }
 
+namespace {
+
+NetCounters parse_net_counters(nlattr **nb)
+{
+	auto u = [&](int type) { return get<std::uint64_t>(nb[type]).value_or(0); };
+	NetCounters c;
+	c.rx_packets = u(SHMNIC_NET_STATS_A_RX_PACKETS);
+	c.rx_bytes = u(SHMNIC_NET_STATS_A_RX_BYTES);
+	c.tx_packets = u(SHMNIC_NET_STATS_A_TX_PACKETS);
+	c.tx_bytes = u(SHMNIC_NET_STATS_A_TX_BYTES);
+	c.rx_dropped = u(SHMNIC_NET_STATS_A_RX_DROPPED);
+	c.tx_dropped = u(SHMNIC_NET_STATS_A_TX_DROPPED);
+	c.rx_errors = u(SHMNIC_NET_STATS_A_RX_ERRORS);
+	c.tx_errors = u(SHMNIC_NET_STATS_A_TX_ERRORS);
+	c.rx_missed = u(SHMNIC_NET_STATS_A_RX_MISSED);
+	c.tx_stops = u(SHMNIC_NET_STATS_A_TX_STOPS);
+	return c;
+}
+
+StatsFlags to_stats_flags(std::uint32_t f)
+{
+	StatsFlags s;
+	s.torn = f & SHMNIC_STATS_F_TORN;
+	s.empty = f & SHMNIC_STATS_F_EMPTY;
+	s.absurd = f & SHMNIC_STATS_F_ABSURD;
+	s.stale = f & SHMNIC_STATS_F_STALE;
+	s.peers_cut = f & SHMNIC_STATS_F_PEERS_CUT;
+	return s;
+}
+
+} // namespace
+
+static_assert(static_cast<int>(GwCounter::count) ==
+	      SHMNIC_GW_STATS_A_MAX - SHMNIC_GW_STATS_A_RX + 1);
+
+std::optional<NodeStats> parse_stats(nlattr **tb)
+{
+	nlattr *sb[SHMNIC_STATS_A_MAX + 1] = {};
+	if (!tb[SHMNIC_A_STATS] ||
+	    nla_parse_nested(sb, SHMNIC_STATS_A_MAX, tb[SHMNIC_A_STATS], nullptr))
+		return std::nullopt;
+	auto id = get<std::uint32_t>(sb[SHMNIC_STATS_A_ID]);
+	if (!id)
+		return std::nullopt;
+	NodeStats s;
+	s.ifindex = u32_or(tb[SHMNIC_A_IFINDEX]);
+	s.id = *id;
+	s.state = to_node_state(get<std::uint8_t>(sb[SHMNIC_STATS_A_STATE])
+					.value_or(SHMNIC_NODE_STATE_ABSENT));
+	s.self = sb[SHMNIC_STATS_A_SELF] != nullptr;
+	s.epoch = u32_or(sb[SHMNIC_STATS_A_EPOCH]);
+	s.silent_ms = u32_or(sb[SHMNIC_STATS_A_SILENT_MS]);
+	s.flags = to_stats_flags(u32_or(sb[SHMNIC_STATS_A_FLAGS]));
+	s.writer_epoch = get<std::uint32_t>(sb[SHMNIC_STATS_A_WRITER_EPOCH]);
+	s.heartbeat = get<std::uint64_t>(sb[SHMNIC_STATS_A_HEARTBEAT]);
+	s.time_ns = get<std::uint64_t>(sb[SHMNIC_STATS_A_TIME_NS]);
+	nlattr *a;
+	int rem;
+	// SHMNIC_STATS_A_NET and _PEER come several times: walk them all.
+	nla_for_each_nested(a, tb[SHMNIC_A_STATS], rem) {
+		const int type = nla_type(a);
+		if (type == SHMNIC_STATS_A_NET) {
+			nlattr *nb[SHMNIC_NET_STATS_A_MAX + 1] = {};
+			if (nla_parse_nested(nb, SHMNIC_NET_STATS_A_MAX, a, nullptr))
+				continue;
+			auto net = get<std::uint8_t>(nb[SHMNIC_NET_STATS_A_NET]);
+			if (net && *net < s.net.size())
+				s.net[*net] = parse_net_counters(nb);
+		} else if (type == SHMNIC_STATS_A_PEER) {
+			nlattr *pb[SHMNIC_PEER_STATS_A_MAX + 1] = {};
+			if (nla_parse_nested(pb, SHMNIC_PEER_STATS_A_MAX, a, nullptr))
+				continue;
+			auto u = [&](int t) { return get<std::uint64_t>(pb[t]).value_or(0); };
+			PeerCounters p;
+			p.id = u32_or(pb[SHMNIC_PEER_STATS_A_ID]);
+			p.net = get<std::uint8_t>(pb[SHMNIC_PEER_STATS_A_NET]).value_or(0);
+			p.tx_packets = u(SHMNIC_PEER_STATS_A_TX_PACKETS);
+			p.tx_bytes = u(SHMNIC_PEER_STATS_A_TX_BYTES);
+			p.rx_packets = u(SHMNIC_PEER_STATS_A_RX_PACKETS);
+			p.rx_bytes = u(SHMNIC_PEER_STATS_A_RX_BYTES);
+			s.peers.push_back(p);
+		}
+	}
+	if (sb[SHMNIC_STATS_A_GW]) {
+		nlattr *gb[SHMNIC_GW_STATS_A_MAX + 1] = {};
+		if (!nla_parse_nested(gb, SHMNIC_GW_STATS_A_MAX, sb[SHMNIC_STATS_A_GW], nullptr)) {
+			auto &gw = s.gw.emplace();
+			for (std::size_t i = 0; i < gw.size(); i++)
+				gw[i] = get<std::uint64_t>(gb[SHMNIC_GW_STATS_A_RX + i]).value_or(0);
+		}
+	}
+	return s;
+}
+
 std::optional<Event> parse_event(nlmsghdr *nlh)
 {
 	if (!genlmsg_valid_hdr(nlh, 0))

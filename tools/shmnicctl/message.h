@@ -35,6 +35,7 @@ Msg addr_request(bool add, std::uint32_t ifindex, const Address &a);
 Region parse_region(nlattr **tb);
 std::optional<Node> parse_node(nlattr **tb);
 std::optional<Flow> parse_flow(nlattr **tb);
+std::optional<NodeStats> parse_stats(nlattr **tb);
 // A notification of the events group: node or flow; nullopt for any other
 // message or one that does not parse.
 std::optional<Event> parse_event(nlmsghdr *nlh);

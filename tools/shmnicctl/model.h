@@ -113,6 +113,49 @@ struct FlowEvent {
 
 using Event = std::variant<NodeEvent, FlowEvent>;
 
+// One adapter's counters as its node published them (ip -s link there).
+struct NetCounters {
+	std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+	std::uint64_t rx_dropped = 0, tx_dropped = 0, rx_errors = 0, tx_errors = 0;
+	std::uint64_t rx_missed = 0, tx_stops = 0;
+};
+
+// The pair rings joining a node to one peer on one network.
+struct PeerCounters {
+	std::uint32_t id = 0;
+	std::uint8_t net = 0;
+	std::uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
+};
+
+// The gateway counters a node publishes, in the order of the
+// SHMNIC_GW_STATS_A_* attributes.
+enum class GwCounter { rx, forwarded, local, flows_new, published, queries, no_server,
+		       tx_errors, handbacks, count };
+
+// What the read of a node's part found (SHMNIC_STATS_F_*).
+struct StatsFlags {
+	bool torn = false, empty = false, absurd = false, stale = false, peers_cut = false;
+	bool operator==(const StatsFlags &) const = default;
+};
+
+// One node's published counters, as the node asked read them.
+struct NodeStats {
+	std::uint32_t ifindex = 0;
+	std::uint32_t id = 0;
+	NodeState state = NodeState::absent;
+	bool self = false;
+	std::uint32_t epoch = 0;
+	std::uint32_t silent_ms = 0;
+	StatsFlags flags;
+	// absent when the part had no figures (torn, empty)
+	std::optional<std::uint32_t> writer_epoch;
+	std::optional<std::uint64_t> heartbeat;
+	std::optional<std::uint64_t> time_ns;
+	std::array<std::optional<NetCounters>, 2> net;	// local, global
+	std::optional<std::array<std::uint64_t, static_cast<std::size_t>(GwCounter::count)>> gw;
+	std::vector<PeerCounters> peers;
+};
+
 // The one form every output takes before it is rendered as text or JSON.
 enum class Unit { none, bytes, millis };
 
@@ -124,6 +167,9 @@ struct Field {
 		     std::vector<std::string>>
 		value;
 	Unit unit = Unit::none;
+	// JSON: records as an array even when there is one (else one record
+	// prints as an object).
+	bool list = false;
 };
 
 struct Record {

@@ -177,6 +177,24 @@ Region Client::get_region(std::uint32_t ifindex)
 	return r;
 }
 
+std::vector<NodeStats> Client::get_stats(std::uint32_t ifindex)
+{
+	Msg msg = genl_request(family_, SHMNIC_CMD_GET_STATS, NLM_F_DUMP, ifindex);
+	std::vector<NodeStats> stats;
+	Exchange x;
+	x.on_msg = [&](nlattr **tb) {
+		if (auto s = parse_stats(tb))
+			stats.push_back(std::move(*s));
+	};
+	transact(sock_.get(), msg.get(), x);
+	// A dump of every device: the first one's nodes only.
+	if (!ifindex && !stats.empty()) {
+		const std::uint32_t first = stats.front().ifindex;
+		std::erase_if(stats, [&](const NodeStats &s) { return s.ifindex != first; });
+	}
+	return stats;
+}
+
 std::vector<Node> Client::get_nodes(std::uint32_t ifindex)
 {
 	Msg msg = genl_request(family_, SHMNIC_CMD_GET_NODES, NLM_F_DUMP, ifindex);

@@ -38,6 +38,8 @@ public:
 	// SHMNIC_CMD_GLOBAL_ADD or _DEL.
 	void global(bool add, std::uint32_t ifindex, const Address &a);
 	std::vector<Flow> get_flows(std::uint32_t ifindex);	// 0: every device
+	// Every node's published counters (the first device's if 0).
+	std::vector<NodeStats> get_stats(std::uint32_t ifindex);
 	// Calls @fn for each node or flow event until it returns false or an
 	// error; @lost when the socket overflowed and events were lost (a busy
 	// gateway's flow events), after which it goes on.

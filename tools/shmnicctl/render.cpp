@@ -363,7 +363,7 @@ void json_record(std::string &out, const Record &rec)
 						json_string(out, v[i]);
 					}
 					out += ']';
-				} else if (v.size() == 1)
+				} else if (v.size() == 1 && !f.list)
 					json_record(out, v.front());
 				else {
 					out += '[';

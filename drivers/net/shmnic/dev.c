@@ -2,8 +2,8 @@
 /*
  * One shmnic device, both adapters: creating and destroying them with the
  * gateway state, the heartbeat (our node entry, the others' liveness, the
- * adapters' watchdog work, the gateway's ageing), the one sink of node
- * events, and a change of the receive rings' depth.
+ * adapters' watchdog work, the gateway's ageing, the published counters),
+ * the one sink of node events, and a change of the receive rings' depth.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,6 +21,9 @@ int shmnic_dev_create(struct shmnic_dev *sd)
 	if (!sd->nodes)
 		return -ENOMEM;
 
+	err = shmnic_ctrs_init(sd);
+	if (err)
+		return err;
 	sd->local = shmnic_net_create(sd, SHMNIC_NET_LOCAL);
 	if (IS_ERR(sd->local))
 		return PTR_ERR(sd->local);
@@ -186,6 +189,7 @@ void shmnic_hb_timer(struct timer_list *t)
 	shmnic_net_watchdog(sd->local);
 	shmnic_net_watchdog(sd->global);
 	shmnic_gw_tick(sd);
+	shmnic_ctrs_tick(sd);
 
 	mod_timer(&sd->hb_timer, jiffies + SHMNIC_HB_INTERVAL);
 }

@@ -383,6 +383,27 @@ static int shmnic_get_flows_dumpit(struct sk_buff *skb,
 			   shmnic_dump_flow);
 }
 
+static u64 shmnic_stats_count(const struct shmnic_dev *sd)
+{
+	return shmnic_nodes(sd);
+}
+
+static int shmnic_dump_stats(struct sk_buff *skb, struct shmnic_dev *sd, u64 i)
+{
+	/* Only this message's header and SHMNIC_A_IFINDEX in the skb. */
+	bool first = skb->len <= NLMSG_HDRLEN + GENL_HDRLEN +
+				 nla_total_size(sizeof(u32));
+
+	return shmnic_put_stats(skb, sd, i, first);
+}
+
+static int shmnic_get_stats_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	return shmnic_dump(skb, cb, SHMNIC_CMD_GET_STATS, shmnic_stats_count,
+			   shmnic_dump_stats);
+}
+
 static const struct genl_ops shmnic_genl_ops[] = {
 	{
 		.cmd = SHMNIC_CMD_GET_REGION,
@@ -424,6 +445,12 @@ static const struct genl_ops shmnic_genl_ops[] = {
 		.maxattr = SHMNIC_A_MAX,
 		/* the outside peers' addresses, as conntrack -L */
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = SHMNIC_CMD_GET_STATS,
+		.dumpit = shmnic_get_stats_dumpit,
+		.policy = shmnic_get_policy,
+		.maxattr = SHMNIC_A_MAX,
 	},
 };
 

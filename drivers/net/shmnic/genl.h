@@ -14,6 +14,8 @@ int shmnic_put_region(struct sk_buff *skb, struct shmnic_dev *sd);
 int shmnic_put_ring(struct sk_buff *skb, int type,
 		    const struct shmnic_ring_stats *rs);
 int shmnic_put_node(struct sk_buff *skb, struct shmnic_dev *sd, u32 id);
+int shmnic_put_stats(struct sk_buff *skb, struct shmnic_dev *sd, u32 id,
+		     bool first);
 int shmnic_put_flow(struct sk_buff *skb, const struct shmnic_flow *f,
 		    u32 gw, u32 idle_ms, u8 reason);
 

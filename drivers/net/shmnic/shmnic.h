@@ -225,6 +225,7 @@ struct shmnic_dev {
 	struct shmnic_net *local;	/* shml0 */
 	struct shmnic_net *global;	/* shmg0 */
 	struct shmnic_gw *gw;		/* global dispatch, gw.c */
+	struct shmnic_ctrs *ctrs;	/* counters to publish, ctrs.c */
 	struct list_head genl_node;	/* on shmnic_devs, genl.c */
 };
 
@@ -343,6 +344,10 @@ int shmnic_gw_global_set(struct shmnic_dev *sd, const void *addr, u32 len,
 
 /* ethtool.c */
 extern const struct ethtool_ops shmnic_ethtool_ops;
+
+/* ctrs.c */
+int shmnic_ctrs_init(struct shmnic_dev *sd);
+void shmnic_ctrs_tick(struct shmnic_dev *sd);
 
 /* genl.c */
 int shmnic_genl_init(void);
