@@ -13,7 +13,11 @@
 # node pings every other again (IPv4, measured); then IPv6, a TCP run
 # node0 -> node1 and the multicast group work too. The drivers' error counters (rx_ring_resets,
 # rx_bad_frames, rx_bcast_lost, tx_bcast_busy) must have moved on at least
-# one node: proof that the scribbler reached them.
+# one node: proof that the scribbler reached them. Every node reads the
+# management view (shmnicctl -j stats: every node's published counters)
+# over and over while the region is scribbled on: every read succeeds;
+# within 5 s of the scribbler stopping, the view shows every node up with
+# clean figures.
 #
 # SCRIBBLE_SECONDS (default 30) and SCRIBBLE_ARGS (more shmnic-scribble
 # options, e.g. "--kinds pair_epoch --seed 7") can be set at the top of a
@@ -23,7 +27,7 @@
 require_shml0
 require_nodes 3
 ktap_header
-ktap_plan 7
+ktap_plan 9
 
 SECS=${SCRIBBLE_SECONDS:-30}
 COUNTERS="rx_ring_resets rx_bad_frames rx_bcast_lost tx_bcast_busy"
@@ -69,6 +73,22 @@ fi
 ethtool -S shml0 >"$OUTD/$SHMNIC_VM.before"
 barrier ready
 
+# stats_loop FILE: read the management view until killed; one line per read
+# in FILE: its exit status and the notes it saw.
+stats_loop() {
+	while :; do
+		shmnicctl -j stats >/tmp/stats.json 2>>/tmp/stats.err
+		_rc=$?
+		echo "$_rc $(jq -r '[.[] | .notes[]] | join(",")' /tmp/stats.json 2>/dev/null)" >>"$1"
+	done
+}
+
+# stats_clean N: the view shows N nodes, all up, with no note.
+stats_clean() {
+	shmnicctl -j stats | jq -e --argjson n "$1" \
+		'length == $n and all(.[]; .state == "up" and (.notes | length) == 0)' >/dev/null
+}
+
 # --- traffic, then the scribbler ---------------------------------------------
 pids=""
 for p in $(other_nodes); do
@@ -79,6 +99,9 @@ for p in $(other_nodes); do
 done
 ( while :; do sleep 3; ip neigh flush dev shml0 2>/dev/null; done ) &
 flusher=$!
+: >/tmp/stats.log
+stats_loop /tmp/stats.log &
+stats_reader=$!
 if [ "$ME" = 2 ]; then
 	( while :; do mc_send during; sleep 0.2; done ) &
 	mc_sender=$!
@@ -103,7 +126,14 @@ fi
 
 # --- recovery ----------------------------------------------------------------
 t0=$(now)
-kill $flusher ${mc_sender:-} 2>/dev/null
+kill $flusher $stats_reader ${mc_sender:-} 2>/dev/null
+reads=$(wc -l </tmp/stats.log)
+failed=$(awk '$1 != 0' /tmp/stats.log | wc -l)
+info "management view: $reads reads while scribbled, $failed failed, notes seen: $(
+	awk '{ n = split($2, a, ","); for (i = 1; i <= n; i++) seen[a[i]]++ }
+	END { for (k in seen) printf "%s %d ", k, seen[k] }' /tmp/stats.log)"
+[ "$failed" = 0 ] || head -3 /tmp/stats.err | sed 's/^/# /'
+ktap_result "stats_read_while_scribbled" "$([ "$reads" -ge 3 ] && [ "$failed" = 0 ]; echo $?)"
 dt=$(all_pairs 30)
 rc=$?
 info "all peers answer IPv4 ping ${dt} s after the scribbler stopped (as seen here)"
@@ -116,6 +146,11 @@ dt=$(all_pairs 10 -6)
 rc=$?
 info "all peers answer IPv6 ping after ${dt} s more"
 ktap_result "all_pairs_ipv6" $rc
+
+busywait 5000 stats_clean "$NODES"
+rc=$?
+[ $rc = 0 ] || shmnicctl stats | sed 's/^/# /'
+ktap_result "stats_clean_after" $rc
 
 # the pings and the stream of the scribbling phase
 # shellcheck disable=SC2086

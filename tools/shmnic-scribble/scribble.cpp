@@ -13,6 +13,7 @@
  */
 #include "ghost.h"
 
+#include <shmnic/counters.h>
 #include <shmnic/flow.h>
 #include <shmnic/layout.h>
 #include <shmnic/listen.h>
@@ -119,6 +120,7 @@ enum Kind {
 	K_DATA,			// random bytes in slot buffers near the indices
 	K_FLOW,			// flow table entries (struct shmnic_flow)
 	K_LISTEN,		// published listeners (struct shmnic_listen_hdr)
+	K_CTRS,			// published counters (struct shmnic_ctrs)
 	K_COUNT
 };
 
@@ -127,6 +129,7 @@ constexpr std::array<const char *, K_COUNT> kKindName = {
 	"pair_doorbell", "pair_desc", "pair_frame", "bcast_lock",
 	"bcast_widx", "bcast_hdr", "bcast_desc", "bcast_frame", "node_table",
 	"region_header", "slot_data", "flow_table", "listen_page",
+	"counters",
 };
 
 
@@ -930,6 +933,9 @@ private:
 		case K_LISTEN:
 			target_listen();
 			break;
+		case K_CTRS:
+			target_ctrs();
+			break;
 		case K_HEADER:
 			if (o_.spare_header) {
 				kind_ = K_NODE;
@@ -1046,6 +1052,52 @@ private:
 			break;
 		default:
 			random_in(e, e + sizeof(shmnic_listener));
+		}
+	}
+
+	// A node's part of the published counters: its sequence word, its
+	// counts, its epoch, and figures that cannot be true.
+	void target_ctrs()
+	{
+		u32 id = chance(4) ? (u32)below(max_nodes()) : node();
+		u64 c = l_.ctrs_off + (u64)id * SHMNIC_CTRS_BYTES;
+		u64 hdr = c + offsetof(shmnic_ctrs, hdr);
+		u64 net = c + offsetof(shmnic_ctrs, net) +
+			  below(SHMNIC_MAX_NETS) * sizeof(shmnic_ctrs_net);
+		u64 seq = hdr + offsetof(shmnic_ctrs_hdr, seq);
+
+		switch (below(6)) {
+		case 0:
+			put<u32>(seq, pick(std::array<u32, 4>{
+				get<u32>(seq) | 1, get<u32>(seq) + 2, 0,
+				static_cast<u32>(rng_()) }));
+			break;
+		case 1:
+			put<u32>(hdr + pick(std::array<u32, 3>{
+					 offsetof(shmnic_ctrs_hdr, nets),
+					 offsetof(shmnic_ctrs_hdr, peers),
+					 offsetof(shmnic_ctrs_hdr, gw_count) }),
+				 pick(std::array<u32, 4>{ 0, 3, 0xffffffffu,
+							 static_cast<u32>(rng_()) }));
+			break;
+		case 2:
+			put<u32>(hdr + offsetof(shmnic_ctrs_hdr, epoch),
+				 bad_epoch(get<u32>(hdr + offsetof(shmnic_ctrs_hdr, epoch))));
+			break;
+		case 3:
+			/* more bytes than the packets could carry, or ~0 */
+			put<u64>(net + offsetof(shmnic_ctrs_net, rx_bytes),
+				 pick(std::array<u64, 2>{ ~0ull, SHMNIC_CTRS_LIMIT - 1 }));
+			break;
+		case 4:
+			put<u64>(hdr + offsetof(shmnic_ctrs_hdr, time_ns),
+				 pick(std::array<u64, 3>{ 0, ~0ull, rng_() }));
+			break;
+		default: {
+			u64 at = c + below(SHMNIC_CTRS_BYTES - 64);
+
+			random_in(at, at + 64);
+		}
 		}
 	}
 

@@ -17,6 +17,7 @@
  *
  * usage: test_shmnic_scribble PATH-TO-shmnic-scribble
  */
+#include <shmnic/counters.h>
 #include <shmnic/flow.h>
 #include <shmnic/listen.h>
 #include <shmnic/layout.h>
@@ -375,6 +376,20 @@ int main(int argc, char **argv)
 	std::printf("kinds listen_page: %llu bytes changed, %llu in the listener pages\n",
 		    (unsigned long long)all, (unsigned long long)pages);
 	CHECK(pages > 0 && all == pages, "writes outside the listener pages");
+
+	/* 5b'. --kinds counters: only the counters' parts change */
+	format(r, l);
+	before.assign(r.base(), r.base() + r.size());
+	rc = scribble(prog, { "--region", r.path(), "--duration", "0.2",
+			      "--kinds", "counters", "--nodes", "3", "--seed", "7",
+			      "--quiet" });
+	CHECK(rc == 0, "exit status %d", rc);
+	pages = changed(before, r.base(), l.ctrs_off,
+			l.ctrs_off + (u64)g.max_nodes * SHMNIC_CTRS_BYTES);
+	all = changed(before, r.base(), 0, r.size());
+	std::printf("kinds counters: %llu bytes changed, %llu in the counters' parts\n",
+		    (unsigned long long)all, (unsigned long long)pages);
+	CHECK(pages > 0 && all == pages, "writes outside the counters' parts");
 
 	/* 5c. --publish: node 1 publishes a TCP listener on port 80, IPv4
 	 * and IPv6, which a gateway's scan finds; nothing else changes */
