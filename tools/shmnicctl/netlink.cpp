@@ -177,16 +177,29 @@ Region Client::get_region(std::uint32_t ifindex)
 	return r;
 }
 
-std::vector<NodeStats> Client::get_stats(std::uint32_t ifindex)
+namespace {
+
+// The records of a dump of @cmd that @parse makes something of.
+template <typename T>
+std::vector<T> dump(nl_sock *sock, int family, std::uint8_t cmd, std::uint32_t ifindex,
+		    std::optional<T> (*parse)(nlattr **))
 {
-	Msg msg = genl_request(family_, SHMNIC_CMD_GET_STATS, NLM_F_DUMP, ifindex);
-	std::vector<NodeStats> stats;
+	Msg msg = genl_request(family, cmd, NLM_F_DUMP, ifindex);
+	std::vector<T> out;
 	Exchange x;
 	x.on_msg = [&](nlattr **tb) {
-		if (auto s = parse_stats(tb))
-			stats.push_back(std::move(*s));
+		if (auto v = parse(tb))
+			out.push_back(std::move(*v));
 	};
-	transact(sock_.get(), msg.get(), x);
+	transact(sock, msg.get(), x);
+	return out;
+}
+
+} // namespace
+
+std::vector<NodeStats> Client::get_stats(std::uint32_t ifindex)
+{
+	auto stats = dump(sock_.get(), family_, SHMNIC_CMD_GET_STATS, ifindex, parse_stats);
 	// A dump of every device: the first one's nodes only.
 	if (!ifindex && !stats.empty()) {
 		const std::uint32_t first = stats.front().ifindex;
@@ -197,15 +210,7 @@ std::vector<NodeStats> Client::get_stats(std::uint32_t ifindex)
 
 std::vector<Node> Client::get_nodes(std::uint32_t ifindex)
 {
-	Msg msg = genl_request(family_, SHMNIC_CMD_GET_NODES, NLM_F_DUMP, ifindex);
-	std::vector<Node> nodes;
-	Exchange x;
-	x.on_msg = [&](nlattr **tb) {
-		if (auto n = parse_node(tb))
-			nodes.push_back(*n);
-	};
-	transact(sock_.get(), msg.get(), x);
-	return nodes;
+	return dump(sock_.get(), family_, SHMNIC_CMD_GET_NODES, ifindex, parse_node);
 }
 
 void Client::set(std::uint32_t ifindex, std::optional<std::uint32_t> mtu,
@@ -225,15 +230,7 @@ void Client::global(bool add, std::uint32_t ifindex, const Address &a)
 
 std::vector<Flow> Client::get_flows(std::uint32_t ifindex)
 {
-	Msg msg = genl_request(family_, SHMNIC_CMD_GET_FLOWS, NLM_F_DUMP, ifindex);
-	std::vector<Flow> flows;
-	Exchange x;
-	x.on_msg = [&](nlattr **tb) {
-		if (auto f = parse_flow(tb))
-			flows.push_back(*f);
-	};
-	transact(sock_.get(), msg.get(), x);
-	return flows;
+	return dump(sock_.get(), family_, SHMNIC_CMD_GET_FLOWS, ifindex, parse_flow);
 }
 
 namespace {
