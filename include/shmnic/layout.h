@@ -379,6 +379,44 @@ static inline int shmnic_region_check(const struct shmnic_region *r,
 	return 0;
 }
 
+/* What a node finds in the first page of the region before it attaches. */
+enum shmnic_region_kind {
+	SHMNIC_REGION_ZERO,		/* all zero: a fresh shared memory file */
+	SHMNIC_REGION_FORMATTING,	/* a node won the state word and has
+					 * not written the header yet */
+	SHMNIC_REGION_OURS,		/* shmnic's magic */
+	SHMNIC_REGION_FOREIGN,		/* anything else: someone else's data */
+};
+
+/*
+ * Classify @page, a copy of the region's first SHMNIC_PAGE bytes. Only a
+ * ZERO region may be formatted without force_format=1 (and an OURS one
+ * whose formatter gave up): the module never writes into a region that
+ * holds someone else's data, such as a Looking Glass frame buffer.
+ */
+static inline enum shmnic_region_kind
+shmnic_region_classify(const void *page)
+{
+	const struct shmnic_region *r = (const struct shmnic_region *)page;
+	const u64 *w = (const u64 *)page;
+	const u32 state_word = offsetof(struct shmnic_region, state) / sizeof(u64);
+	u64 rest = 0;
+	u32 i;
+
+	if (r->magic == SHMNIC_MAGIC)
+		return SHMNIC_REGION_OURS;
+	for (i = 0; i < SHMNIC_PAGE / sizeof(u64); i++)
+		if (i != state_word)
+			rest |= w[i];
+	/* The state word shares its u64 with the formatter's id. */
+	if (rest || r->formatter)
+		return SHMNIC_REGION_FOREIGN;
+	if (r->state == SHMNIC_FMT_BLANK)
+		return SHMNIC_REGION_ZERO;
+	return r->state == SHMNIC_FMT_BUSY ? SHMNIC_REGION_FORMATTING :
+					     SHMNIC_REGION_FOREIGN;
+}
+
 /* Fill a region header for layout @l (the formatter, before READY). */
 static inline void shmnic_region_fill(struct shmnic_region *r,
 				      const struct shmnic_layout *l, u32 me)

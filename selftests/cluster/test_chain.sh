@@ -14,8 +14,8 @@
 # management view, shmnicctl stats. From ext: before the rules, the stats
 # page and the denied client are served; after them, 24 requests from
 # ext's own address (20 IPv4, 4 IPv6) are answered by both backends, four
-# 1 MiB downloads arrive intact, and 5 requests from the denied client and
-# 5 to the stats port get nothing, show in the firewall's counters and
+# 1 MiB downloads arrive intact, and 3 requests from the denied client and
+# 3 to the stats port get nothing, show in the firewall's counters and
 # never reach a backend (their logs). node4's view shows each hop's
 # traffic (the gateway's forwarded packets, node0 to node1 on the global
 # network, node1 to both backends and back and node1 to node0 on the local
@@ -54,7 +54,7 @@ answered_none() {
 	shift
 	_got=0
 	for _i in $(seq "$_tries"); do
-		http "$@" >/dev/null && _got=$((_got + 1))
+		HTTP_S=3 http "$@" >/dev/null && _got=$((_got + 1))
 	done
 	info "answered $_got of $_tries requests to $1 from ${2:-ext}"
 	[ "$_got" = 0 ]
@@ -118,37 +118,50 @@ backend_start() {
 		busywait 5000 sh -c "netstat -ltn 2>/dev/null | grep -q '$(ip_of "$ME"):8080 '"
 }
 
-# between_own_counters ID: node ID's figures in the view lie between its
-# own counters before and after, for both adapters.
-between_own_counters() {
-	_ok=0
-	while read -r _net _rp _rb _tp _tb; do
-		_v=$(jq -r --argjson n "$1" --arg net "$_net" '.[] | select(.node == $n) |
-			.nets[] | select(.net == $net) |
-			"\(.rx_packets) \(.rx_bytes) \(.tx_packets) \(.tx_bytes)"' "$DATA/view.json")
-		_after=$(awk -v net="$_net" '$1 == net { print $2, $3, $4, $5 }' "$DATA/node$1.t3")
-		if ! echo "$_rp $_rb $_tp $_tb $_v $_after" | awk '
-			NF != 12 { exit 1 }
-			{ for (i = 1; i <= 4; i++)
-				if ($i > $(i + 4) || $(i + 4) > $(i + 8)) exit 1 }'; then
-			info "node$1 $_net: own before '$_rp $_rb $_tp $_tb', view '$_v', own after '$_after'"
-			_ok=1
-		fi
-	done <"$DATA/node$1.t1"
-	return $_ok
+# view_between_own_counters: every node's figures in the view lie between
+# its own counters before and after (one jq and one awk: an exec costs much
+# on the checker kernel).
+view_between_own_counters() {
+	jq -r '.[] | .node as $n | .nets[] |
+		"\($n) \(.net) \(.rx_packets) \(.rx_bytes) \(.tx_packets) \(.tx_bytes)"' \
+		"$DATA/view.json" >/tmp/view.lines
+	for _n in 0 1 2 3 4; do
+		sed "s/^/$_n t1 /" "$DATA/node$_n.t1"
+		sed "s/^/$_n t3 /" "$DATA/node$_n.t3"
+	done >/tmp/own.lines
+	awk '
+		FNR == NR { own[$1 " " $3 " " $2] = $4 " " $5 " " $6 " " $7; next }
+		{
+			k = $1 " " $2
+			split(own[k " t1"], a); split(own[k " t3"], b)
+			if (own[k " t1"] == "" || own[k " t3"] == "") { print "# node" k ": no own counters"; bad = 1; next }
+			for (i = 1; i <= 4; i++)
+				if (a[i] > $(i + 2) || $(i + 2) > b[i]) {
+					print "# node" $1 " " $2 ": own before " own[k " t1"] ", view " $3 " " $4 " " $5 " " $6 ", own after " own[k " t3"]
+					bad = 1
+					break
+				}
+			seen++
+		}
+		END { exit bad || seen != 10 }' /tmp/own.lines /tmp/view.lines
 }
 
-# view_at_least JQ_EXPR N: the number the jq expression finds in the view
-# is at least N.
-view_at_least() {
-	_v=$(jq -r "$1" "$DATA/view.json")
-	info "view: $1 = $_v (at least $2)"
-	[ "${_v:-0}" -ge "$2" ] 2>/dev/null
-}
-
-# peer_tx NODE NET PEER: what NODE sent to PEER over NET, as jq.
-peer_tx() {
-	echo ".[] | select(.node == $1) | .peers[] | select(.net == \"$2\" and .peer == $3) | .tx_$4"
+# view_hops: each hop's traffic in the view, with its floor: the gateway's
+# forwarded packets, node0 to node1 on the global network, node1 to each
+# backend, each backend back to node1, node1 to node0 on the local one.
+view_hops() {
+	jq -r 'def tx($n; $net; $p; $what): [.[] | select(.node == $n) | .peers[] |
+			select(.net == $net and .peer == $p) | .["tx_" + $what]][0] // 0;
+		"gateway_forwarded \([.[] | select(.node == 0) | .gateway.forwarded][0] // 0) 84",
+		"node0_to_node1_global_packets \(tx(0; "global"; 1; "packets")) 84",
+		"node1_to_node2_local_packets \(tx(1; "local"; 2; "packets")) 24",
+		"node1_to_node3_local_packets \(tx(1; "local"; 3; "packets")) 24",
+		"node2_to_node1_local_bytes \(tx(2; "local"; 1; "bytes")) 1048576",
+		"node3_to_node1_local_bytes \(tx(3; "local"; 1; "bytes")) 1048576",
+		"node1_to_node0_local_bytes \(tx(1; "local"; 0; "bytes")) 4194304"' \
+		"$DATA/view.json" | awk '
+		{ print "# view: " $1 " = " $2 " (at least " $3 ")"; if ($2 < $3) bad = 1; n++ }
+		END { exit bad || n != 7 }'
 }
 
 # served_before_rules: HAProxy's stats page, and a backend for the client
@@ -186,13 +199,13 @@ busiest() {
 	END { print table }' "$1"
 }
 
-# flip_after_kill ID: seconds from the "node ID killed" mark this script
+# flip_after_kill ID: seconds from the "killing node ID" mark this script
 # wrote to the kernel log to the module's "node ID down", both in the
 # kernel log's clock: when the view turned, without the cost of reading it.
 flip_after_kill() {
 	dmesg | awk -v id="$1" '
 		{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t) }
-		index($0, "test_chain: node" id " killed") { mark = t; next }
+		index($0, "test_chain: killing node" id) { mark = t; next }
 		mark != "" && index($0, "node " id " down") { printf "%.2f", t - mark; exit }'
 }
 
@@ -228,8 +241,8 @@ ext)
 	done
 	info "$intact of 4 downloads intact, in $(since "$t0") s"
 	check "downloads_intact" test "$intact" = 4
-	check "denied_client_gets_nothing" answered_none 5 "http://$GLOBAL_IP/forbidden-src" "$DENIED"
-	check "stats_port_gets_nothing" answered_none 5 "http://$GLOBAL_IP:8404/forbidden-port"
+	check "denied_client_gets_nothing" answered_none 3 "http://$GLOBAL_IP/forbidden-src" "$DENIED"
+	check "stats_port_gets_nothing" answered_none 3 "http://$GLOBAL_IP:8404/forbidden-port"
 	barrier traffic
 	barrier t1
 	barrier view
@@ -264,7 +277,7 @@ ext)
 	0)
 		drops=$(fw_drops)
 		info "firewall drops (denied source, stats port): $drops"
-		check "firewall_counted" sh -c "set -- $drops; [ \$1 -ge 5 ] && [ \$2 -ge 5 ]"
+		check "firewall_counted" sh -c "set -- $drops; [ \$1 -ge 3 ] && [ \$2 -ge 3 ]"
 		;;
 	2 | 3)
 		info "served: $(grep -c 'url:/who' /tmp/httpd.log) /who, $(grep -c 'url:/data' /tmp/httpd.log) /data"
@@ -292,27 +305,19 @@ ext)
 	if [ "$ME" = 4 ]; then
 		info "shmnicctl stats after the traffic:"
 		sed "s/^/# $SHMNIC_VM: /" "$DATA/view.txt"
-		ok=0
-		for n in 0 1 2 3 4; do between_own_counters "$n" || ok=1; done
-		check "view_matches_own_counters" test $ok = 0
-		hops=0
-		view_at_least '.[] | select(.node == 0) | .gateway.forwarded' 84 || hops=1
-		view_at_least "$(peer_tx 0 global 1 packets)" 84 || hops=1
-		view_at_least "$(peer_tx 1 local 2 packets)" 24 || hops=1
-		view_at_least "$(peer_tx 1 local 3 packets)" 24 || hops=1
-		view_at_least "$(peer_tx 2 local 1 bytes)" 1048576 || hops=1
-		view_at_least "$(peer_tx 3 local 1 bytes)" 1048576 || hops=1
-		view_at_least "$(peer_tx 1 local 0 bytes)" 4194304 || hops=1
-		check "view_shows_each_hop" test $hops = 0
+		check "view_matches_own_counters" view_between_own_counters
+		check "view_shows_each_hop" view_hops
 		last=$(jq -r '.[] | select(.node == 3) | .nets[] | select(.net == "local") | .tx_bytes' \
 			"$DATA/view.json")
-		killvm node3 >/dev/null || ktap_fail "killvm"
-		echo "test_chain: node3 killed" >/dev/kmsg
+		# the clocks start before the request: upper bounds, with the
+		# harness' time to kill the VM in them
+		echo "test_chain: killing node3" >/dev/kmsg
 		t0=$(now)
+		killvm node3 >/dev/null || ktap_fail "killvm"
 		busywait 5000 down_in_view 3
 		took=$(since "$t0")
 		flip=$(flip_after_kill 3)
-		info "node3 down in the view: read $took s after it was killed (the view turned $flip s after)"
+		info "node3 down in the view: read $took s after the kill was asked for (the view turned $flip s after)"
 		check "view_down_within_2s" awk -v t="${flip:-99}" 'BEGIN { exit !(t <= 2.0) }'
 		if checker_kernel; then
 			ktap_skip "seen_down_within_2s" "a read costs about a second on the checker kernel (exec), the bound is checked on the turn itself above"

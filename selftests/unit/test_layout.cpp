@@ -514,3 +514,33 @@ TEST(Layout, FlowAbiOffsets)
 	EXPECT_EQ(offsetof(shmnic_region, flow_off) % 8, 0u);
 	EXPECT_LE(sizeof(shmnic_region), SHMNIC_PAGE);
 }
+
+/* Which regions a node may format without force_format=1. */
+TEST(Layout, RegionClassify)
+{
+	std::vector<u64> page(SHMNIC_PAGE / 8, 0);
+	auto r = reinterpret_cast<shmnic_region *>(page.data());
+	auto kind = [&] { return shmnic_region_classify(page.data()); };
+
+	EXPECT_EQ(kind(), SHMNIC_REGION_ZERO);
+	/* a node won the state word and has not written the header */
+	r->state = SHMNIC_FMT_BUSY;
+	EXPECT_EQ(kind(), SHMNIC_REGION_FORMATTING);
+	r->state = SHMNIC_FMT_READY;	/* READY without our magic */
+	EXPECT_EQ(kind(), SHMNIC_REGION_FOREIGN);
+	r->state = 0;
+	r->magic = SHMNIC_MAGIC;
+	EXPECT_EQ(kind(), SHMNIC_REGION_OURS);
+	r->magic = 0;
+	/* one byte anywhere in the page makes it someone else's */
+	for (u32 off : { 4u, 12u, 100u, SHMNIC_PAGE - 1 }) {
+		reinterpret_cast<u8 *>(page.data())[off] = 0x5a;
+		EXPECT_EQ(kind(), SHMNIC_REGION_FOREIGN) << off;
+		reinterpret_cast<u8 *>(page.data())[off] = 0;
+	}
+	/* a Looking Glass (KVMFR) header, whose state word reads 0 */
+	std::memcpy(page.data(), "KVMFR---", 8);
+	page[2] = 0x1234;
+	EXPECT_EQ(r->state, 0u);
+	EXPECT_EQ(kind(), SHMNIC_REGION_FOREIGN);
+}

@@ -47,7 +47,8 @@ MODULE_PARM_DESC(flow_slots,
 
 static bool force_format;
 module_param(force_format, bool, 0444);
-MODULE_PARM_DESC(force_format, "Format the region even if it holds a valid layout");
+MODULE_PARM_DESC(force_format,
+		 "Format the region whatever it holds: a valid layout, or someone else's data");
 
 static uint poll_us = 200;
 module_param(poll_us, uint, 0444);

@@ -8,6 +8,7 @@
 
 #include <linux/delay.h>
 #include <linux/etherdevice.h>
+#include <linux/slab.h>
 
 #include "shmnic.h"
 
@@ -44,6 +45,41 @@ static int shmnic_format(struct shmnic_dev *sd,
 	return 0;
 }
 
+/*
+ * Without force_format=1, a region is formatted only when its first page is
+ * all zero (a fresh shared memory file) or carries our magic with no layout
+ * (a formatter gave up): never one that holds someone else's data, which
+ * udev's autoloading for every ivshmem device would otherwise destroy. The
+ * state word's compare-and-swap elects the formatter. @state gets the word
+ * as found: SHMNIC_FMT_BLANK when we are to format.
+ */
+static int shmnic_region_claim(struct shmnic_dev *sd, u32 *state)
+{
+	struct shmnic_region *hdr = sd->shm;
+	enum shmnic_region_kind kind;
+	u8 *page;
+
+	page = kmalloc(SHMNIC_PAGE, GFP_KERNEL);
+	if (!page)
+		return -ENOMEM;
+	memcpy(page, sd->shm, SHMNIC_PAGE);
+	kind = shmnic_region_classify(page);
+	if (kind == SHMNIC_REGION_FOREIGN) {
+		dev_err(&sd->pdev->dev,
+			"the shared region holds data that is not shmnic's (it begins %*ph): left untouched; load with force_format=1 to format it\n",
+			16, page);
+		kfree(page);
+		return -EBUSY;
+	}
+	kfree(page);
+	if (kind == SHMNIC_REGION_FORMATTING)
+		*state = READ_ONCE(hdr->state);
+	else
+		*state = shmnic_cmpxchg32(&hdr->state, SHMNIC_FMT_BLANK,
+					  SHMNIC_FMT_BUSY);
+	return 0;
+}
+
 int shmnic_region_attach(struct shmnic_dev *sd, bool force_format,
 			 const struct shmnic_geometry *want)
 {
@@ -56,11 +92,13 @@ int shmnic_region_attach(struct shmnic_dev *sd, bool force_format,
 	if (sd->shm_size < SHMNIC_PAGE)
 		return -ENODEV;
 
-	state = shmnic_cmpxchg32(&hdr->state, SHMNIC_FMT_BLANK,
-				 SHMNIC_FMT_BUSY);
 	if (force_format) {
 		WRITE_ONCE(hdr->state, SHMNIC_FMT_BUSY);
 		state = SHMNIC_FMT_BLANK;
+	} else {
+		err = shmnic_region_claim(sd, &state);
+		if (err)
+			return err;
 	}
 	if (state == SHMNIC_FMT_BLANK) {
 		err = shmnic_format(sd, want);
