@@ -382,8 +382,8 @@ static inline int shmnic_region_check(const struct shmnic_region *r,
 /* What a node finds in the first page of the region before it attaches. */
 enum shmnic_region_kind {
 	SHMNIC_REGION_ZERO,		/* all zero: a fresh shared memory file */
-	SHMNIC_REGION_FORMATTING,	/* a node won the state word and has
-					 * not written the header yet */
+	/* a node won the state word and has not written the header yet */
+	SHMNIC_REGION_FORMATTING,
 	SHMNIC_REGION_OURS,		/* shmnic's magic */
 	SHMNIC_REGION_FOREIGN,		/* anything else: someone else's data */
 };

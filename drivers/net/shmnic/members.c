@@ -36,7 +36,8 @@ static void shmnic_view_set(struct shmnic_dev *sd, u32 id, bool up,
 	if (up)
 		dev_info(&sd->pdev->dev, "node %u up (epoch %u)\n", id, epoch);
 	else if (v->up)
-		dev_info(&sd->pdev->dev, "node %u down (%s)\n", id, why);
+		dev_info(&sd->pdev->dev, "node %u down (%s, %u ms since its heartbeat last moved)\n",
+			 id, why, jiffies_to_msecs(jiffies - v->stamp));
 	WRITE_ONCE(v->epoch, epoch);
 	WRITE_ONCE(v->up, up);
 	if (was_up != up || (up && was_epoch != epoch)) {

@@ -45,8 +45,7 @@ static int shmnic_format(struct shmnic_dev *sd,
 	return 0;
 }
 
-/*
- * Without force_format=1, a region is formatted only when its first page is
+/* Without force_format=1, a region is formatted only when its first page is
  * all zero (a fresh shared memory file) or carries our magic with no layout
  * (a formatter gave up): never one that holds someone else's data, which
  * udev's autoloading for every ivshmem device would otherwise destroy. The
