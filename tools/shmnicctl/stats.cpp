@@ -27,13 +27,32 @@ const std::array<std::pair<const char *, const char *>, kGw> kGwCounters = { {
 	{ "handbacks", "Flows handed back to the gateway by their node." },
 } };
 
+// Each counter of a network: its name (JSON key; Prometheus shmnic_NAME_total),
+// its help, and where it is.
+struct NetField {
+	const char *name, *help;
+	std::uint64_t NetCounters::*field;
+};
+const NetField kNetFields[] = {
+	{ "rx_packets", "Packets received by the node's adapter.", &NetCounters::rx_packets },
+	{ "rx_bytes", "Bytes received by the node's adapter.", &NetCounters::rx_bytes },
+	{ "tx_packets", "Packets sent by the node's adapter.", &NetCounters::tx_packets },
+	{ "tx_bytes", "Bytes sent by the node's adapter.", &NetCounters::tx_bytes },
+	{ "rx_dropped", "Received packets dropped.", &NetCounters::rx_dropped },
+	{ "tx_dropped", "Packets to send dropped.", &NetCounters::tx_dropped },
+	{ "rx_errors", "Receive errors.", &NetCounters::rx_errors },
+	{ "tx_errors", "Send errors.", &NetCounters::tx_errors },
+	{ "rx_missed", "Broadcast and multicast slots missed.", &NetCounters::rx_missed },
+	{ "tx_stops", "Times a transmit queue stopped for a full ring.",
+	  &NetCounters::tx_stops },
+};
+
 bool went_down(const NetCounters &a, const NetCounters &b)
 {
-	return b.rx_packets < a.rx_packets || b.rx_bytes < a.rx_bytes ||
-	       b.tx_packets < a.tx_packets || b.tx_bytes < a.tx_bytes ||
-	       b.rx_dropped < a.rx_dropped || b.tx_dropped < a.tx_dropped ||
-	       b.rx_errors < a.rx_errors || b.tx_errors < a.tx_errors ||
-	       b.rx_missed < a.rx_missed || b.tx_stops < a.tx_stops;
+	for (const NetField &f : kNetFields)
+		if (b.*f.field < a.*f.field)
+			return true;
+	return false;
 }
 
 bool has_figures(const NodeStats &s)
@@ -242,14 +261,9 @@ std::vector<Record> stats_records(const std::vector<StatsRow> &rows)
 				continue;
 			const NetCounters &c = *s.net[n];
 			Record nr;
-			nr.fields = {
-				{ "net", std::string(kNetNames[n]) },
-				{ "rx_packets", c.rx_packets },	{ "rx_bytes", c.rx_bytes },
-				{ "tx_packets", c.tx_packets },	{ "tx_bytes", c.tx_bytes },
-				{ "rx_dropped", c.rx_dropped },	{ "tx_dropped", c.tx_dropped },
-				{ "rx_errors", c.rx_errors },	{ "tx_errors", c.tx_errors },
-				{ "rx_missed", c.rx_missed },	{ "tx_stops", c.tx_stops },
-			};
+			nr.fields = { { "net", std::string(kNetNames[n]) } };
+			for (const NetField &f : kNetFields)
+				nr.fields.push_back({ f.name, c.*f.field });
 			if (r.rates[n]) {
 				const NetRates &x = *r.rates[n];
 				auto round = [](double v) { return static_cast<std::uint64_t>(v + 0.5); };
@@ -305,23 +319,6 @@ std::string labels(std::uint32_t node, const char *net = nullptr,
 
 std::string render_prometheus(const std::vector<NodeStats> &stats)
 {
-	struct NetField {
-		const char *name, *help;
-		std::uint64_t NetCounters::*field;
-	};
-	static const NetField net_fields[] = {
-		{ "rx_packets", "Packets received by the node's adapter.", &NetCounters::rx_packets },
-		{ "rx_bytes", "Bytes received by the node's adapter.", &NetCounters::rx_bytes },
-		{ "tx_packets", "Packets sent by the node's adapter.", &NetCounters::tx_packets },
-		{ "tx_bytes", "Bytes sent by the node's adapter.", &NetCounters::tx_bytes },
-		{ "rx_dropped", "Received packets dropped.", &NetCounters::rx_dropped },
-		{ "tx_dropped", "Packets to send dropped.", &NetCounters::tx_dropped },
-		{ "rx_errors", "Receive errors.", &NetCounters::rx_errors },
-		{ "tx_errors", "Send errors.", &NetCounters::tx_errors },
-		{ "rx_missed", "Broadcast and multicast slots missed.", &NetCounters::rx_missed },
-		{ "tx_stops", "Times a transmit queue stopped for a full ring.",
-		  &NetCounters::tx_stops },
-	};
 	std::vector<Family> fams;
 	auto family = [&](const std::string &name, const std::string &help,
 			  const char *type) -> Family & {
@@ -351,7 +348,7 @@ std::string render_prometheus(const std::vector<NodeStats> &stats)
 		for (std::size_t n = 0; n < s.net.size(); n++) {
 			if (!s.net[n])
 				continue;
-			for (const NetField &f : net_fields)
+			for (const NetField &f : kNetFields)
 				family(std::string("shmnic_") + f.name + "_total", f.help, "counter")
 					.samples.emplace_back(labels(s.id, kNetNames[n]),
 							      (*s.net[n]).*f.field);

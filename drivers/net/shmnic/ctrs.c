@@ -104,9 +104,6 @@ void shmnic_ctrs_tick(struct shmnic_dev *sd)
 
 /* --- netlink --------------------------------------------------------------- */
 
-#define shmnic_put_u64(skb, type, v, pad) \
-	nla_put_u64_64bit(skb, type, v, pad)
-
 static int shmnic_put_ctrs_net(struct sk_buff *skb, u8 net,
 			       const struct shmnic_ctrs_net *c)
 {
@@ -124,8 +121,8 @@ static int shmnic_put_ctrs_net(struct sk_buff *skb, u8 net,
 	 * the order of struct shmnic_ctrs_net.
 	 */
 	for (i = 0; i < ARRAY_SIZE(v); i++)
-		if (shmnic_put_u64(skb, SHMNIC_NET_STATS_A_RX_PACKETS + i, v[i],
-				   SHMNIC_NET_STATS_A_PAD))
+		if (nla_put_u64_64bit(skb, SHMNIC_NET_STATS_A_RX_PACKETS + i,
+				      v[i], SHMNIC_NET_STATS_A_PAD))
 			goto err;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -143,8 +140,8 @@ static int shmnic_put_ctrs_gw(struct sk_buff *skb, const struct shmnic_ctrs *c)
 		return -EMSGSIZE;
 	/* In the order of enum shmnic_ctrs_gw_idx. */
 	for (i = 0; i < min_t(u32, c->hdr.gw_count, SHMNIC_CTRS_GW_MAX); i++)
-		if (shmnic_put_u64(skb, SHMNIC_GW_STATS_A_RX + i, c->gw[i],
-				   SHMNIC_GW_STATS_A_PAD)) {
+		if (nla_put_u64_64bit(skb, SHMNIC_GW_STATS_A_RX + i, c->gw[i],
+				      SHMNIC_GW_STATS_A_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
@@ -169,18 +166,18 @@ static int shmnic_put_ctrs_peers(struct sk_buff *skb,
 			if (!nest ||
 			    nla_put_u32(skb, SHMNIC_PEER_STATS_A_ID, id) ||
 			    nla_put_u8(skb, SHMNIC_PEER_STATS_A_NET, n) ||
-			    shmnic_put_u64(skb, SHMNIC_PEER_STATS_A_TX_PACKETS,
-					   p->tx_packets,
-					   SHMNIC_PEER_STATS_A_PAD) ||
-			    shmnic_put_u64(skb, SHMNIC_PEER_STATS_A_TX_BYTES,
-					   p->tx_bytes,
-					   SHMNIC_PEER_STATS_A_PAD) ||
-			    shmnic_put_u64(skb, SHMNIC_PEER_STATS_A_RX_PACKETS,
-					   p->rx_packets,
-					   SHMNIC_PEER_STATS_A_PAD) ||
-			    shmnic_put_u64(skb, SHMNIC_PEER_STATS_A_RX_BYTES,
-					   p->rx_bytes,
-					   SHMNIC_PEER_STATS_A_PAD)) {
+			    nla_put_u64_64bit(skb, SHMNIC_PEER_STATS_A_TX_PACKETS,
+					      p->tx_packets,
+					      SHMNIC_PEER_STATS_A_PAD) ||
+			    nla_put_u64_64bit(skb, SHMNIC_PEER_STATS_A_TX_BYTES,
+					      p->tx_bytes,
+					      SHMNIC_PEER_STATS_A_PAD) ||
+			    nla_put_u64_64bit(skb, SHMNIC_PEER_STATS_A_RX_PACKETS,
+					      p->rx_packets,
+					      SHMNIC_PEER_STATS_A_PAD) ||
+			    nla_put_u64_64bit(skb, SHMNIC_PEER_STATS_A_RX_BYTES,
+					      p->rx_bytes,
+					      SHMNIC_PEER_STATS_A_PAD)) {
 				if (nest)
 					nla_nest_cancel(skb, nest);
 				return -EMSGSIZE;
@@ -267,10 +264,10 @@ int shmnic_put_stats(struct sk_buff *skb, struct shmnic_dev *sd, u32 id,
 	if (!(found & (SHMNIC_CTRS_TORN | SHMNIC_CTRS_EMPTY))) {
 		if (nla_put_u32(skb, SHMNIC_STATS_A_WRITER_EPOCH,
 				c->hdr.epoch) ||
-		    shmnic_put_u64(skb, SHMNIC_STATS_A_HEARTBEAT,
-				   c->hdr.heartbeat, SHMNIC_STATS_A_PAD) ||
-		    shmnic_put_u64(skb, SHMNIC_STATS_A_TIME_NS, c->hdr.time_ns,
-				   SHMNIC_STATS_A_PAD) ||
+		    nla_put_u64_64bit(skb, SHMNIC_STATS_A_HEARTBEAT,
+				      c->hdr.heartbeat, SHMNIC_STATS_A_PAD) ||
+		    nla_put_u64_64bit(skb, SHMNIC_STATS_A_TIME_NS, c->hdr.time_ns,
+				      SHMNIC_STATS_A_PAD) ||
 		    (c->hdr.nets > SHMNIC_NET_LOCAL &&
 		     shmnic_put_ctrs_net(skb, SHMNIC_NET_LOCAL,
 					 &c->net[SHMNIC_NET_LOCAL])) ||
