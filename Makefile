@@ -8,6 +8,10 @@
 # make bench      benchmarks: shml0 against virtio-net, the userspace ring, the global gateway
 # make profile    where two VMs' CPUs go during iperf3 over shml0 and virtio-net (perf)
 # make deps       install the Debian packages the above need (run as root)
+# make install    the module (modules_install, depmod), the tools, man pages, a
+#                 modprobe.d example and the ivshmem-server unit; DESTDIR, PREFIX
+# make uninstall  remove what make install installed
+# make deb        the Debian packages shmnic-dkms and shmnic-tools, in build/deb/
 
 # The kernel the module is built for and the harness boots: the newest
 # Debian kernel whose headers and image are both installed.
@@ -15,10 +19,19 @@ KVER  ?= $(shell scripts/kver)
 KDIR  ?= /lib/modules/$(KVER)/build
 BUILD ?= build
 JOBS  ?= $(shell nproc)
+PREFIX ?= /usr/local
+DESTDIR ?=
+# modules_install puts drivers/net/shmnic/shmnic.ko under this directory of
+# /lib/modules/$(KVER)/ (DKMS uses updates/dkms/)
+MODDIR = updates
+KMOD = $(DESTDIR)/lib/modules/$(KVER)/$(MODDIR)/drivers/net/shmnic/shmnic.ko
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/shmnic
+UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
 
 export KVER BUILD
 
-.PHONY: all module tools deps lint check check-debug unit-check cluster-check demo bench profile clean
+.PHONY: all module tools deps lint check check-debug unit-check cluster-check package-check \
+	demo bench profile clean install uninstall deb
 
 all: module tools
 
@@ -42,11 +55,17 @@ unit-check: tools
 cluster-check: all
 	selftests/cluster/run_all
 
+# make deb, lintian, make install/uninstall into a staging directory, the
+# packages installed on this machine (DKMS), a cluster test with them, dpkg -r
+package-check: all
+	selftests/packages/test_packages.sh
+
 check: deps
 	$(MAKE) all
 	$(MAKE) lint
 	$(MAKE) unit-check
 	$(MAKE) cluster-check
+	$(MAKE) package-check
 
 check-debug: deps
 	$(MAKE) all
@@ -63,6 +82,32 @@ bench: deps
 profile: deps
 	$(MAKE) all
 	tools/bench/profile
+
+# depmod only for the running system: a DESTDIR is a staging tree, and the
+# kernel's own modules_install skips depmod without a System.map.
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=$(MODDIR) modules_install
+	[ -n "$(DESTDIR)" ] || depmod -a $(KVER)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+	install -D -m 644 packaging/shmnic.modprobe.conf $(DOCDIR)/examples/shmnic.modprobe.conf
+	install -d $(UNITDIR)
+	sed 's|/usr/sbin/|$(PREFIX)/sbin/|' packaging/ivshmem-server.service >$(UNITDIR)/ivshmem-server.service
+	install -D -m 644 packaging/ivshmem-server.default $(DOCDIR)/examples/ivshmem-server.default
+
+uninstall:
+	rm -f $(KMOD)
+	-rmdir -p --ignore-fail-on-non-empty $(dir $(KMOD))
+	[ -n "$(DESTDIR)" ] || depmod -a $(KVER)
+	# what cmake --install puts there, learnt by installing into a scratch tree
+	t=$$(mktemp -d) && DESTDIR=$$t cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null && \
+		(cd $$t && find . ! -type d) | sed 's|^\.||' | \
+		while read -r f; do rm -f "$(DESTDIR)$$f"; done; rm -rf "$$t"
+	rm -f $(DOCDIR)/examples/shmnic.modprobe.conf $(DOCDIR)/examples/ivshmem-server.default \
+		$(UNITDIR)/ivshmem-server.service
+	-rmdir --ignore-fail-on-non-empty $(DOCDIR)/examples $(DOCDIR)
+
+deb: deps
+	scripts/mkdeb
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
