@@ -3,6 +3,7 @@
 # nodes: 5
 # timeout: 600
 # cluster-args: --external
+# checker-lane: skip its shmnic paths run on this lane in test_global (dispatch to published listeners, IPv4 and IPv6), test_failover and test_global_fail (a node killed or removed) and test_scribble (the counters read while scribbled on); nftables and HAProxy are not shmnic's code
 #
 # Network functions chained over the two networks, watched from one node
 # (Documentation/appliance.rst). node0 is the gateway and the firewall:

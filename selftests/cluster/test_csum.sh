@@ -3,6 +3,7 @@
 # nodes: 2
 # timeout: 300
 # cluster-args: --external
+# checker-lane: skip the checksum state rides in every frame's slot; test_global forwards ext's unverified packets through the gateway on this lane
 #
 # Checksums end to end. node1 listens on TCP port 7070 and receives UDP on
 # port 7071; node0 is the gateway of the global address and routes ext's

@@ -3,7 +3,7 @@
 # nodes: 2
 # timeout: 180
 # cluster-args: --external
-# checker-lane: skip ext and node0 over virtio-net only; test_csum and test_global route through node0 on this lane
+# checker-lane: skip ext and node0 over virtio-net only; test_global and test_global_fail route ext's traffic through node0 on this lane
 #
 # qemu/cluster --external: ext (no ivshmem, no shmnic) and node0 ping each
 # other over the socket-backed virtio-net link, IPv4 and IPv6, with the
