@@ -13,7 +13,8 @@
 #     the libnl libraries the shared-library scan found.
 #  4. apt-get install of both packages builds the module through DKMS for
 #     every kernel on this machine that has its headers, the harness'
-#     kernel among them; modinfo -k finds it in updates/dkms; the
+#     kernel among them; modinfo -k finds it in updates/dkms, and
+#     modprobe finds it by name and by the ivshmem device's modalias; the
 #     ivshmem-server unit passes systemd-analyze verify and is not enabled.
 #  5. DKMS builds the installed source for Debian's 6.12 kernel too: its
 #     headers are unpacked into a scratch directory (not installed: they
@@ -53,7 +54,7 @@ bail() { echo "Bail out! $*"; exit 1; }
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q "ok installed"; }
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..15"
 [ "$(id -u)" = 0 ] || bail "needs root: it installs and removes packages"
 for p in $PKGS; do
 	installed "$p" && bail "$p is installed on this machine: the test installs and removes its own build (dpkg -P $PKGS first)"
@@ -177,6 +178,19 @@ case $modfile in /lib/modules/$KVER/updates/dkms/shmnic.ko*) ;; *) st=1 ;; esac
 modinfo -k "$KVER" -F vermagic shmnic 2>/dev/null | grep -q "^$KVER " || st=1
 modinfo -k "$KVER" -F parm shmnic 2>/dev/null | grep -q '^force_format:' || st=1
 ok modinfo_finds_dkms_module $st
+
+# What "modprobe shmnic" and udev's "kmod load $MODALIAS" resolve to for
+# QEMU's ivshmem device (1af4:1110, subsystem 1af4:1100, class 0500).
+# virtio_pci claims every 1af4 device by its alias too; its probe
+# declines the ones it does not drive.
+st=0
+alias=pci:v00001AF4d00001110sv00001AF4sd00001100bc05sc00i00
+by_alias=$(modprobe -S "$KVER" -R "$alias" 2>&1 | tr '\n' ' ')
+show=$(modprobe -S "$KVER" --show-depends shmnic 2>&1)
+info "modprobe -R $alias: $by_alias; modprobe --show-depends shmnic: $show"
+case " $by_alias " in *" shmnic "*) ;; *) st=1 ;; esac
+echo "$show" | grep -q "^insmod /lib/modules/$KVER/updates/dkms/shmnic.ko" || st=1
+ok modprobe_and_udev_alias_find_shmnic $st
 
 st=0
 if [ -e /etc/systemd/system/multi-user.target.wants/ivshmem-server.service ]; then
