@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make            build the module (against KDIR) and the userspace tools (CMake)
-# make check      run every test (lint, unit tests, then the cluster selftests in QEMU)
+# make check      run every test (lint, unit tests, the cluster selftests in QEMU, then
+#                 the packages: built, installed on this machine, used, removed)
 # make demo       boot a 3-node virtual cluster and show shmnic working
 # make check-debug  the cluster selftests on a 6.12 debug kernel (KASAN, lockdep,
 #                  kmemleak...), built once from linux-source-6.12 and cached
@@ -20,11 +21,13 @@ KDIR  ?= /lib/modules/$(KVER)/build
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 PREFIX ?= /usr/local
-DESTDIR ?=
+# absolute: the kernel's modules_install runs in $(KDIR)
+override DESTDIR := $(if $(DESTDIR),$(abspath $(DESTDIR)))
 # modules_install puts drivers/net/shmnic/shmnic.ko under this directory of
 # /lib/modules/$(KVER)/ (DKMS uses updates/dkms/)
 MODDIR = updates
-KMOD = $(DESTDIR)/lib/modules/$(KVER)/$(MODDIR)/drivers/net/shmnic/shmnic.ko
+MODTOP = $(DESTDIR)/lib/modules/$(KVER)/$(MODDIR)
+KMOD = $(MODTOP)/drivers/net/shmnic/shmnic.ko
 DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/shmnic
 UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
 
@@ -39,7 +42,7 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 tools:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMNIC_TESTS=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 deps:
@@ -96,11 +99,14 @@ install: all
 
 uninstall:
 	rm -f $(KMOD)
-	-rmdir -p --ignore-fail-on-non-empty $(dir $(KMOD))
+	-rmdir --ignore-fail-on-non-empty $(MODTOP)/drivers/net/shmnic $(MODTOP)/drivers/net \
+		$(MODTOP)/drivers $(MODTOP)
 	[ -n "$(DESTDIR)" ] || depmod -a $(KVER)
 	# what cmake --install puts there, learnt by installing into a scratch tree
-	t=$$(mktemp -d) && DESTDIR=$$t cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null && \
-		(cd $$t && find . ! -type d) | sed 's|^\.||' | \
+	t=$$(mktemp -d) && \
+	{ DESTDIR=$$t cmake --install $(BUILD) --prefix $(PREFIX) >/dev/null || \
+		{ rm -rf "$$t"; echo "uninstall: cannot tell what cmake installed: build $(BUILD) first" >&2; exit 1; }; } && \
+	(cd $$t && find . ! -type d) | sed 's|^\.||' | \
 		while read -r f; do rm -f "$(DESTDIR)$$f"; done; rm -rf "$$t"
 	rm -f $(DOCDIR)/examples/shmnic.modprobe.conf $(DOCDIR)/examples/ivshmem-server.default \
 		$(UNITDIR)/ivshmem-server.service

@@ -147,6 +147,8 @@ Command parse_command_line(std::span<const std::string_view> args)
 				c.requests = parse_uint(opt, r.value(opt), 1, 100000000);
 			else if (opt == "--rate")
 				c.rate = parse_uint(opt, r.value(opt), 1, 1ull << 40);
+			else if (opt == "--interval-ms")
+				c.interval_ms = parse_uint(opt, r.value(opt), 1, 3600000);
 			else
 				return false;
 			return true;
@@ -207,7 +209,7 @@ std::string usage_text()
 {
 	return "usage: flowbench serve [--port P] [--bind ADDR] [--name NAME] [--udp]\n"
 	       "       flowbench connect ADDR PORT [--conns N] [--parallel K] [--size B]\n"
-	       "                         [--requests R] [--rate B]\n"
+	       "                         [--requests R] [--rate B] [--interval-ms I]\n"
 	       "                         [--timeout-ms T] [-j]\n"
 	       "       flowbench rr ADDR PORT [--requests N] [--size B] [--timeout-ms T] [-j]\n"
 	       "       flowbench udp ADDR PORT [--flows F] [--packets P] [--size B]\n"
@@ -222,7 +224,8 @@ std::string usage_text()
 	       "  stack), NAME the host name; exits 0 on SIGTERM/SIGINT.\n"
 	       "connect: N connections, K at a time, R requests each (default 100, 1,\n"
 	       "  64 B, 1, 5000 ms); per-server counts, failures, connections/s;\n"
-	       "  --rate: at most B bytes/s sent per connection.\n"
+	       "  --rate: at most B bytes/s sent per connection; --interval-ms:\n"
+	       "  connection k starts no earlier than k * I ms after the first.\n"
 	       "rr: N round trips on one connection (default 1000); requests/s, median\n"
 	       "  and p99 latency; exactly one server name must answer.\n"
 	       "udp: F sockets (source ports), P datagrams each (default 16, 10, 64 B,\n"

@@ -39,6 +39,9 @@ struct ConnectOptions {
 	std::uint64_t requests = 1;  // round trips per connection
 	std::uint64_t rate = 0;      // bytes/s a connection may send; 0: any
 	int timeout_ms = 5000;  // per connection, connect to last byte
+	// connection k starts no earlier than k * interval_ms after the first;
+	// 0: each as soon as a worker is free
+	std::uint64_t interval_ms = 0;
 	bool json = false;
 };
 

@@ -96,7 +96,10 @@ int run_connect(const ConnectOptions &o)
 		for (unsigned w = 0; w < o.parallel; w++)
 			workers.emplace_back([&, w] {
 				std::mt19937_64 rng(std::random_device{}() ^ (std::uint64_t{w} << 32));
-				while (next.fetch_add(1) < o.conns) {
+				for (std::uint64_t k; (k = next.fetch_add(1)) < o.conns;) {
+					if (o.interval_ms)
+						std::this_thread::sleep_until(
+							t0 + std::chrono::milliseconds(k * o.interval_ms));
 					auto deadline = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
 					try {
 						Fd fd = tcp_connect(target, deadline);

@@ -83,6 +83,15 @@ done
 if [ -z "$(ss -Htln "sport = :$((PORT + 1))" 2>/dev/null)" ]; then
 	run "connect refused" 1 "$FB" connect 127.0.0.1 $((PORT + 1)) --conns 3 -j
 	grep -q '"refused":3' "$TMP/out" || not_ok "refusals counted"
+	# paced: refusals come at once, the 4th attempt still starts 600 ms in
+	run "connect refused, paced" 1 "$FB" connect 127.0.0.1 $((PORT + 1)) --conns 4 \
+		--interval-ms 200 -j
+	e=$(sed -n 's/.*"elapsed_s":\([0-9.]*\).*/\1/p' "$TMP/out")
+	if grep -q '"refused":4' "$TMP/out" && awk "BEGIN { exit !($e >= 0.6 && $e < 5) }"; then
+		ok "--interval-ms paces attempts that fail at once ($e s for 4)"
+	else
+		not_ok "--interval-ms: 4 refused attempts took '$e' s, want 0.6 to 5"
+	fi
 	run "udp unanswered" 1 "$FB" udp 127.0.0.1 $((PORT + 1)) --flows 2 --packets 2 --timeout-ms 100 --retries 1
 fi
 run "usage error" 2 "$FB" connect 127.0.0.1

@@ -162,6 +162,9 @@ TEST(Cli, ConnectRrUdp)
 	c = std::get<ConnectOptions>(parse({"connect", "h", "1", "--requests", "12", "--rate", "1000000"}));
 	EXPECT_EQ(c.requests, 12u);
 	EXPECT_EQ(c.rate, 1000000u);
+	EXPECT_EQ(c.interval_ms, 0u);
+	c = std::get<ConnectOptions>(parse({"connect", "h", "1", "--interval-ms", "300"}));
+	EXPECT_EQ(c.interval_ms, 300u);
 	// options may come first; parallel is capped by conns
 	c = std::get<ConnectOptions>(parse({"connect", "--parallel", "8", "--conns", "3", "::1", "7"}));
 	EXPECT_EQ(c.addr, "::1");
@@ -220,7 +223,7 @@ TEST(Cli, Errors)
 			     V{"serve", "--port", "65536"}, V{"serve", "--name", ""}, V{"serve", "x"},
 			     V{"connect", "h"}, V{"connect", "h", "1", "2"}, V{"connect", "h", "1", "--conns", "0"},
 			     V{"connect", "h", "1", "--conns", "12x"}, V{"connect", "h", "1", "--requests", "0"},
-			     V{"connect", "h", "1", "--rate", "0"}, V{"stray", "h", "1", "--sport", "0"}, V{"rr", "h", "1", "--rate", "5"},
+			     V{"connect", "h", "1", "--rate", "0"}, V{"connect", "h", "1", "--interval-ms", "0"}, V{"stray", "h", "1", "--sport", "0"}, V{"rr", "h", "1", "--rate", "5"},
 			     V{"rr", "h", "1", "--flows", "2"}, V{"udp", "h", "1", "--size", "65500"},
 			     V{"connect", "h", "1", "--size", "2000000"}, V{"rr", "h", "-5"},
 			     V{"stray", "h", "1", "--kind", "synfin"}, V{"stray", "h", "1", "--kind"},
