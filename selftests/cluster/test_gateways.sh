@@ -12,7 +12,8 @@
 # its way out from OSPF, over shml0, with the GLOBAL source and no static
 # route. node2 and node3 serve port 80. From ext, 100 TCP connections to
 # each global address complete, spread over node2 and node3 (each at least
-# 30), and both gateways dispatch some of them (at least 10 flows each).
+# 30), and both gateways dispatch some of each family (at least 10 IPv4
+# and 10 IPv6 connections each: ECMP hashes their ports).
 # Each gateway sends every new flow by the listeners node2 and node3
 # publish, without a query. The gateways agree: the same 10 new TCP flows
 # per address (flowbench
@@ -83,6 +84,13 @@ placed() {
 		"\(.saddr) \(.sport) \(.node)"' /tmp/monitor.json | sort >"$SHMNIC_OUT/placed.$ME"
 }
 
+# carried FAMILY: the number of ext's connections (not the stray SYNs) of
+# FAMILY (4 or 6) this gateway recorded as new flows.
+carried() {
+	jq -r 'select(.flow == "new" and .dport == 80 and (.sport <= 62000 or .sport > 62010)) |
+		.saddr' /tmp/monitor.json | awk -v f="$1" '(f == 6) == /:/' | wc -l
+}
+
 # gateways_agree: node0 and node1 placed the same 20 flows on the same
 # nodes.
 gateways_agree() {
@@ -127,11 +135,14 @@ barrier ready
 barrier traffic_done
 case $ME in
 0 | 1)
-	ktap_plan 5
+	ktap_plan 6
 	kill "$MONITOR"
 	placed
 	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
-	check "carried_flows" [ "$(gstat gw_flows_new)" -ge 10 ]
+	info "carried $(carried 4) IPv4 and $(carried 6) IPv6 connections"
+	# ECMP hashes each connection's ports: both families on both gateways
+	check "carried_ipv4_flows" [ "$(carried 4)" -ge 10 ]
+	check "carried_ipv6_flows" [ "$(carried 6)" -ge 10 ]
 	# every new flow by the listeners node2 and node3 publish, no query
 	check "new_flows_without_query" [ "$(gstat gw_published_dispatches)" = "$(gstat gw_flows_new)" ]
 	check "no_tx_errors" [ "$(gstat gw_tx_errors)" = 0 ]

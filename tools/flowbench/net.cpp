@@ -127,6 +127,18 @@ Fd tcp_connect(const Address &a, Clock::time_point deadline)
 		throw NetError(Failure::other, "socket: " + errno_text(errno));
 	int one = 1;
 	::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	// An IPv6 connect() routes the SYN before it picks the source port
+	// (Linux 6.1, tcp_v6_connect), so an ECMP route hashed on ports sends
+	// every connection by the next hop of port 0, and a connection moves
+	// to its own port's next hop whenever a route change makes it route
+	// again. A port taken first is in the first lookup: each connection
+	// keeps the next hop of its 5-tuple, as forwarded traffic does.
+	if (a.family() == AF_INET6) {
+		sockaddr_in6 any{};
+		any.sin6_family = AF_INET6;
+		if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&any), sizeof(any)) != 0)
+			throw NetError(classify(errno), "bind: " + errno_text(errno));
+	}
 	if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&a.ss), a.len) != 0) {
 		if (errno != EINPROGRESS)
 			throw NetError(classify(errno), "connect: " + errno_text(errno));
