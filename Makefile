@@ -30,6 +30,8 @@ MODTOP = $(DESTDIR)/lib/modules/$(KVER)/$(MODDIR)
 KMOD = $(MODTOP)/drivers/net/shmnic/shmnic.ko
 DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/shmnic
 UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
+# installed as examples beside the tools' documentation
+EXAMPLES = packaging/shmnic.modprobe.conf packaging/ivshmem-server.default
 
 export KVER BUILD
 
@@ -92,10 +94,9 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=$(MODDIR) modules_install
 	[ -n "$(DESTDIR)" ] || depmod -a $(KVER)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
-	install -D -m 644 packaging/shmnic.modprobe.conf $(DOCDIR)/examples/shmnic.modprobe.conf
-	install -d $(UNITDIR)
+	install -d $(DOCDIR)/examples $(UNITDIR)
+	install -m 644 $(EXAMPLES) $(DOCDIR)/examples/
 	sed 's|/usr/sbin/|$(PREFIX)/sbin/|' packaging/ivshmem-server.service >$(UNITDIR)/ivshmem-server.service
-	install -D -m 644 packaging/ivshmem-server.default $(DOCDIR)/examples/ivshmem-server.default
 
 uninstall:
 	rm -f $(KMOD)
@@ -108,8 +109,7 @@ uninstall:
 		{ rm -rf "$$t"; echo "uninstall: cannot tell what cmake installed: build $(BUILD) first" >&2; exit 1; }; } && \
 	(cd $$t && find . ! -type d) | sed 's|^\.||' | \
 		while read -r f; do rm -f "$(DESTDIR)$$f"; done; rm -rf "$$t"
-	rm -f $(DOCDIR)/examples/shmnic.modprobe.conf $(DOCDIR)/examples/ivshmem-server.default \
-		$(UNITDIR)/ivshmem-server.service
+	rm -f $(addprefix $(DOCDIR)/examples/,$(notdir $(EXAMPLES))) $(UNITDIR)/ivshmem-server.service
 	-rmdir --ignore-fail-on-non-empty $(DOCDIR)/examples $(DOCDIR)
 
 deb: deps

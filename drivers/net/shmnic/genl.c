@@ -172,7 +172,7 @@ static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
 	struct shmnic_dev *sd;
 	unsigned long devno = 0;
 	u64 scanned = 0;
-	int err = 0;
+	int err = 0, ret;
 
 	mutex_lock(&shmnic_devs_lock);
 	cb->seq = shmnic_devs_gen;
@@ -192,7 +192,6 @@ static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
 			continue;
 		for (i = cb->args[1]; i < n; i++) {
 			void *hdr;
-			int ret;
 
 			/* The flow table has up to 64 x 65536 entries, most
 			 * of them empty: end the call after a batch once
@@ -208,8 +207,10 @@ static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
 			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 					  cb->nlh->nlmsg_seq,
 					  &shmnic_genl_family, NLM_F_MULTI, cmd);
-			if (!hdr)
-				goto out;
+			if (!hdr) {
+				ret = -EMSGSIZE;
+				goto full;
+			}
 			genl_dump_check_consistent(cb, hdr);
 			ret = nla_put_u32(skb, SHMNIC_A_IFINDEX, ndev->ifindex);
 			if (!ret)
@@ -217,7 +218,7 @@ static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
 			if (ret) {
 				genlmsg_cancel(skb, hdr);
 				if (ret != -ENOENT)
-					goto out;
+					goto full;
 				continue;
 			}
 			genlmsg_end(skb, hdr);
@@ -226,6 +227,13 @@ static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
 		cb->args[0]++;
 		cb->args[1] = 0;
 	}
+	goto out;
+full:
+	/* The next call goes on from item i; one that does not fit even an
+	 * empty message would end the dump early without a word: say why.
+	 */
+	if (!skb->len)
+		err = ret;
 out:
 	mutex_unlock(&shmnic_devs_lock);
 	return err ? err : skb->len;
