@@ -120,6 +120,23 @@ Failure classify(int err)
 
 }  // namespace
 
+Address source_for(const Address &dst)
+{
+	Fd u(::socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	Address src;
+	src.len = sizeof(src.ss);
+	if (!u || ::connect(u.get(), reinterpret_cast<const sockaddr *>(&dst.ss), dst.len) != 0 ||
+	    ::getsockname(u.get(), reinterpret_cast<sockaddr *>(&src.ss), &src.len) != 0) {
+		int err = errno;
+		throw NetError(classify(err), "no route to " + to_string(dst) + ": " + errno_text(err));
+	}
+	if (src.family() == AF_INET)
+		reinterpret_cast<sockaddr_in &>(src.ss).sin_port = 0;
+	else
+		reinterpret_cast<sockaddr_in6 &>(src.ss).sin6_port = 0;
+	return src;
+}
+
 Fd tcp_connect(const Address &a, Clock::time_point deadline)
 {
 	Fd fd(::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -127,16 +144,17 @@ Fd tcp_connect(const Address &a, Clock::time_point deadline)
 		throw NetError(Failure::other, "socket: " + errno_text(errno));
 	int one = 1;
 	::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	// An IPv6 connect() routes the SYN before it picks the source port
-	// (Linux 6.1, tcp_v6_connect), so an ECMP route hashed on ports sends
-	// every connection by the next hop of port 0, and a connection moves
-	// to its own port's next hop whenever a route change makes it route
-	// again. A port taken first is in the first lookup: each connection
-	// keeps the next hop of its 5-tuple, as forwarded traffic does.
+	// An unbound IPv6 socket's connect() routes the SYN with source
+	// address :: and port 0, and keeps that route (Linux 6.1,
+	// tcp_v6_connect and ip6_dst_lookup_tail): an ECMP route hashed on
+	// the 5-tuple sends every connection by one next hop, and moves one
+	// to its own tuple's next hop whenever a route change makes its socket
+	// route again. Bound first to its source address and a port, the
+	// socket is routed by its real 5-tuple from the start, as forwarded
+	// traffic is. IPv4's connect() routes again once it has both.
 	if (a.family() == AF_INET6) {
-		sockaddr_in6 any{};
-		any.sin6_family = AF_INET6;
-		if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&any), sizeof(any)) != 0)
+		Address src = source_for(a);
+		if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&src.ss), src.len) != 0)
 			throw NetError(classify(errno), "bind: " + errno_text(errno));
 	}
 	if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&a.ss), a.len) != 0) {

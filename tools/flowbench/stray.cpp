@@ -41,17 +41,6 @@ std::span<const std::uint8_t> ip_bytes(const sockaddr_storage &ss)
 }
 
 // The address this host sends from to dst.
-Address source_for(const Address &dst)
-{
-	Fd u(::socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
-	Address src;
-	src.len = sizeof(src.ss);
-	if (!u || ::connect(u.get(), reinterpret_cast<const sockaddr *>(&dst.ss), dst.len) != 0 ||
-	    ::getsockname(u.get(), reinterpret_cast<sockaddr *>(&src.ss), &src.len) != 0)
-		throw std::runtime_error("no route to " + to_string(dst) + ": " + errno_text(errno));
-	return src;
-}
-
 // The TCP segment in a packet a raw socket received: IPv4 raw sockets see
 // the IP header, IPv6 ones do not.
 std::span<const std::uint8_t> tcp_of(int family, std::span<const std::uint8_t> pkt)
