@@ -123,9 +123,13 @@ Failure classify(int err)
 Address source_for(const Address &dst)
 {
 	Fd u(::socket(dst.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!u) {
+		int err = errno;
+		throw NetError(classify(err), "socket: " + errno_text(err));
+	}
 	Address src;
 	src.len = sizeof(src.ss);
-	if (!u || ::connect(u.get(), reinterpret_cast<const sockaddr *>(&dst.ss), dst.len) != 0 ||
+	if (::connect(u.get(), reinterpret_cast<const sockaddr *>(&dst.ss), dst.len) != 0 ||
 	    ::getsockname(u.get(), reinterpret_cast<sockaddr *>(&src.ss), &src.len) != 0) {
 		int err = errno;
 		throw NetError(classify(err), "no route to " + to_string(dst) + ": " + errno_text(err));
@@ -144,24 +148,32 @@ Fd tcp_connect(const Address &a, Clock::time_point deadline)
 		throw NetError(Failure::other, "socket: " + errno_text(errno));
 	int one = 1;
 	::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	// An unbound IPv6 socket's connect() routes the SYN with source
-	// address :: and port 0, and keeps that route (Linux 6.1,
-	// tcp_v6_connect and ip6_dst_lookup_tail): an ECMP route hashed on
-	// the 5-tuple sends every connection by one next hop, and moves one
-	// to its own tuple's next hop whenever a route change makes its socket
-	// route again. Bound first to its source address and a port, the
-	// socket is routed by its real 5-tuple from the start, as forwarded
-	// traffic is. IPv4's connect() routes again once it has both.
+	// An unbound IPv6 socket's connect() routes the SYN as from address
+	// :: and port 0, and keeps that route (Linux 6.1, tcp_v6_connect and
+	// ip6_dst_lookup_tail): an ECMP route hashed on the 5-tuple sends
+	// every connection to one address and port by the same next hop, and
+	// moves one to its own tuple's next hop whenever a route change makes
+	// its socket route again. Bound first to its source address and a
+	// port, the socket is routed by its real 5-tuple from the start, as
+	// forwarded packets are (the source address may then belong to
+	// another link than the next hop's, as IPv4's often does). IPv4's
+	// connect() routes again once it has both. A link-local source
+	// without a scope cannot be bound: such a socket connects unbound.
 	if (a.family() == AF_INET6) {
 		Address src = source_for(a);
-		if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&src.ss), src.len) != 0)
-			throw NetError(classify(errno), "bind: " + errno_text(errno));
+		const auto &s6 = reinterpret_cast<const sockaddr_in6 &>(src.ss);
+		if ((!IN6_IS_ADDR_LINKLOCAL(&s6.sin6_addr) || s6.sin6_scope_id != 0) &&
+		    ::bind(fd.get(), reinterpret_cast<const sockaddr *>(&src.ss), src.len) != 0) {
+			int err = errno;
+			throw NetError(classify(err), "bind: " + errno_text(err));
+		}
 	}
 	if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&a.ss), a.len) != 0) {
-		if (errno != EINPROGRESS)
-			throw NetError(classify(errno), "connect: " + errno_text(errno));
+		int err = errno;
+		if (err != EINPROGRESS)
+			throw NetError(classify(err), "connect: " + errno_text(err));
 		wait_for(fd.get(), POLLOUT, deadline, "connecting");
-		int err = 0;
+		err = 0;
 		socklen_t len = sizeof(err);
 		::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err != 0)

@@ -40,7 +40,6 @@ std::span<const std::uint8_t> ip_bytes(const sockaddr_storage &ss)
 	return {reinterpret_cast<const std::uint8_t *>(&a), 16};
 }
 
-// The address this host sends from to dst.
 // The TCP segment in a packet a raw socket received: IPv4 raw sockets see
 // the IP header, IPv6 ones do not.
 std::span<const std::uint8_t> tcp_of(int family, std::span<const std::uint8_t> pkt)

@@ -229,8 +229,9 @@ static int shmnic_dump(struct sk_buff *skb, struct netlink_callback *cb,
 	}
 	goto out;
 full:
-	/* The next call goes on from item i; one that does not fit even an
-	 * empty message would end the dump early without a word: say why.
+	/* The next call goes on after the last item put (cb->args[1]); an
+	 * item that does not fit even an empty message would end the dump
+	 * early without a word: say why.
 	 */
 	if (!skb->len)
 		err = ret;
