@@ -92,7 +92,12 @@ ping_start() {
 	ping -i 0.05 "$(ip_of 1)" >"$OUTD/$SHMNIC_VM.ping" 2>&1 &
 	pinger=$!
 }
+# Called once the load is gone: 2 s more of pings first, so that the
+# replies queued behind it come home (on the checker lane's kernel some
+# took 1.5 s under the load, and ten were on their way when ping was
+# stopped at once).
 ping_stop() {
+	sleep 2
 	kill -INT "$pinger"
 	wait "$pinger"
 	info "pings to node1: $(grep 'packets transmitted' "$OUTD/$SHMNIC_VM.ping")"
