@@ -12,12 +12,12 @@
 # light on purpose: 20 connections at 512 KB/s kept every VM's CPU busy
 # under TCG, and ext's BIRD then missed BFD's 1 s detection time for the
 # live gateway too (all four sessions expired at once, ext had no route
-# for 5 s). Once they have run 3 s, node0 is killed (killvm). node1 carries everything while node0
-# is away and finds the flows node0 carried in node0's part of the flow
-# table (it adopts them: gw_flows_adopted); a new connection from ext
-# succeeds within 3 s of the kill, IPv4 and IPv6. Once those 3 s have
-# passed, node0 is booted again (killvm --restart; the dgram ext link
-# survives it). node0 comes back, OSPF gives it its share
+# for 5 s). Once they have run 3 s, node0 is killed (killvm). node1
+# carries everything while node0 is away and finds the flows node0 carried
+# in node0's part of the flow table (it adopts them: gw_flows_adopted); a
+# new connection from ext succeeds within 3 s of the kill, IPv4 and IPv6.
+# Once those 3 s have passed, node0 is booted again (killvm --restart; the
+# dgram ext link survives it). node0 comes back, OSPF gives it its share
 # of the flows again, and it finds them in node1's part. All 20 complete
 # intact.
 . "${SHMNIC_LIB:-$(dirname "$0")/lib.sh}"

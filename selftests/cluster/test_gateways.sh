@@ -139,10 +139,12 @@ case $ME in
 	kill "$MONITOR"
 	placed
 	info "gw counters: $(ethtool -S shmg0 | grep ' gw_' | tr -s ' \n' ' ')"
-	info "carried $(carried 4) IPv4 and $(carried 6) IPv6 connections"
+	c4=$(carried 4)
+	c6=$(carried 6)
+	info "carried $c4 IPv4 and $c6 IPv6 connections"
 	# ECMP hashes each connection's ports: both families on both gateways
-	check "carried_ipv4_flows" [ "$(carried 4)" -ge 10 ]
-	check "carried_ipv6_flows" [ "$(carried 6)" -ge 10 ]
+	check "carried_ipv4_flows" [ "$c4" -ge 10 ]
+	check "carried_ipv6_flows" [ "$c6" -ge 10 ]
 	# every new flow by the listeners node2 and node3 publish, no query
 	check "new_flows_without_query" [ "$(gstat gw_published_dispatches)" = "$(gstat gw_flows_new)" ]
 	check "no_tx_errors" [ "$(gstat gw_tx_errors)" = 0 ]

@@ -134,11 +134,16 @@ Address source_for(const Address &dst)
 		int err = errno;
 		throw NetError(classify(err), "no route to " + to_string(dst) + ": " + errno_text(err));
 	}
-	if (src.family() == AF_INET)
-		reinterpret_cast<sockaddr_in &>(src.ss).sin_port = 0;
+	return without_port(src);
+}
+
+Address without_port(Address a)
+{
+	if (a.family() == AF_INET)
+		reinterpret_cast<sockaddr_in &>(a.ss).sin_port = 0;
 	else
-		reinterpret_cast<sockaddr_in6 &>(src.ss).sin6_port = 0;
-	return src;
+		reinterpret_cast<sockaddr_in6 &>(a.ss).sin6_port = 0;
+	return a;
 }
 
 Fd tcp_connect(const Address &a, Clock::time_point deadline)

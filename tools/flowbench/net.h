@@ -66,6 +66,8 @@ struct NetError : std::runtime_error {
 // The source address (port 0) the kernel would use towards dst; NetError
 // if it has no route there.
 Address source_for(const Address &dst);
+// a with port 0 (a raw socket's destination, a source to bind).
+Address without_port(Address a);
 // A non-blocking TCP connection to a, established before deadline.
 Fd tcp_connect(const Address &a, Clock::time_point deadline);
 void write_all(int fd, std::string_view data, Clock::time_point deadline);

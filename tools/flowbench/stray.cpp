@@ -79,11 +79,7 @@ int run_stray(const StrayOptions &o)
 	}
 	if (o.bad_checksum)
 		spoil_checksum(pkt, proto);
-	Address to = dst;  // raw sockets take no port
-	if (to.family() == AF_INET)
-		reinterpret_cast<sockaddr_in &>(to.ss).sin_port = 0;
-	else
-		reinterpret_cast<sockaddr_in6 &>(to.ss).sin6_port = 0;
+	Address to = without_port(dst);  // raw sockets take no port
 	if (::sendto(raw.get(), pkt.data(), pkt.size(), 0, reinterpret_cast<const sockaddr *>(&to.ss), to.len) !=
 	    static_cast<ssize_t>(pkt.size()))
 		throw std::runtime_error("send to " + to_string(dst) + ": " + errno_text(errno));
